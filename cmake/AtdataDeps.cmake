@@ -1,0 +1,10 @@
+# Every dependency comes from a Debian 12 package (scripts/setup-deps.sh).
+set(THREADS_PREFER_PTHREAD_FLAG ON)
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 REQUIRED COMPONENTS json url)
+find_package(OpenSSL REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(xsimd REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(libarchive REQUIRED IMPORTED_TARGET libarchive)
+pkg_check_modules(libzstd REQUIRED IMPORTED_TARGET libzstd)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages atdata-cpp builds and tests with. Idempotent:
+# packages already present are skipped, so a warm machine pays nothing.
+# Never add libboost-all-dev or libmsgpack-cxx-dev: they pull Boost 1.74, which
+# cannot be installed beside 1.81.
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libzstd-dev libarchive-dev libxsimd-dev libssl-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang-format clang-tidy
+)
+if [[ "${ATDATA_WITH_SERVERS:-1}" == 1 ]]; then
+  # nginx is the HTTP origin for shard streaming tests; node/npm run the PDS.
+  pkgs+=(nginx-light nodejs npm python3 make g++ curl)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+# node/npm may come from outside Debian (e.g. a preinstalled Node 20); accept that.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  tmp=()
+  for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || tmp+=("$p"); done
+  missing=("${tmp[@]+"${tmp[@]}"}")
+fi
+
+if ((${#missing[@]})); then
+  echo "setup-deps: installing ${missing[*]}"
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup-deps: all packages present"
+fi

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine and runs every test (unit, nginx and real-PDS suites).
+#   scripts/test.sh              release-ish build in build/
+#   ATDATA_SANITIZE=1 scripts/test.sh   ASan+UBSan build in build-asan/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-deps.sh
+if [[ -x tools/pds/install.sh ]]; then bash tools/pds/install.sh; fi
+
+jobs=${ATDATA_JOBS:-$(nproc)}
+if [[ "${ATDATA_SANITIZE:-0}" == 1 ]]; then
+  dir=${ATDATA_BUILD_DIR:-build-asan}
+  extra=(-DATDATA_SANITIZE=ON -DATDATA_BUILD_BENCH=OFF -DATDATA_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=Debug)
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+else
+  dir=${ATDATA_BUILD_DIR:-build}
+  extra=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+fi
+cmake -S . -B "$dir" -G Ninja "${extra[@]}"
+cmake --build "$dir" -j "$jobs"
+ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@"
