@@ -5,6 +5,11 @@ find_package(Boost 1.81 REQUIRED COMPONENTS json url)
 find_package(OpenSSL REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(xsimd REQUIRED)
+# Debian's xsimd config names an `xtl` link dependency that is header-only and
+# not installed (only needed for xtl complex support, which we do not use).
+if(NOT TARGET xtl)
+  add_library(xtl INTERFACE IMPORTED)
+endif()
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(libarchive REQUIRED IMPORTED_TARGET libarchive)
 pkg_check_modules(libzstd REQUIRED IMPORTED_TARGET libzstd)
