@@ -152,7 +152,8 @@ TEST(MsgpackReader, AcceptsEveryFamily) {
   EXPECT_EQ(msgpack::Reader(from_hex("df00000001a16101")).read_map_header(), 1u);
   EXPECT_TRUE(msgpack::Reader(from_hex("c3")).read_bool());
   EXPECT_FALSE(msgpack::Reader(from_hex("c2")).read_bool());
-  msgpack::Reader nil(from_hex("c0"));
+  const auto nb = from_hex("c0");
+  msgpack::Reader nil(nb);
   EXPECT_TRUE(nil.next_is_nil());
   nil.read_nil();
   EXPECT_TRUE(nil.at_end());
@@ -174,7 +175,8 @@ TEST(MsgpackReader, ZeroCopyViews) {
 }
 
 TEST(MsgpackReader, Uint64AndRangeChecks) {
-  msgpack::Reader r(from_hex("cfffffffffffffffff"));
+  const auto ub = from_hex("cfffffffffffffffff");
+  msgpack::Reader r(ub);
   const auto v = r.read_integer();
   EXPECT_FALSE(v.negative);
   EXPECT_EQ(v.bits, std::numeric_limits<std::uint64_t>::max());
@@ -244,7 +246,7 @@ TEST(MsgpackReader, RejectsHostileInput) {
       "dc0003"
       "0102",
       [](auto& r) { r.read_array_header(); });
-  fails("83a16101a16202", [](auto& r) { r.read_map_header(); });  // 3 entries claimed, 2 present
+  fails("83a16101a16202", skip);  // 3 entries claimed, 2 present
   fails("db7fffffff616263", [](auto& r) { r.read_str(); });
   fails("c6ffffffff0000", [](auto& r) { r.read_bin(); });
   // Deep nesting: 65 nested arrays.
