@@ -114,10 +114,16 @@ class AuthError : public Error {
   using Error::Error;
 };
 
-// A record does not have the expected $type or shape; names the member.
+// A record does not have the expected $type or shape; `member()` names the
+// offending member as a path ("storage.urls[1]"), empty when not about one.
 class RecordError : public Error {
  public:
   using Error::Error;
+  RecordError(std::string member, const std::string& what) : Error(what), member_(std::move(member)) {}
+  const std::string& member() const noexcept { return member_; }
+
+ private:
+  std::string member_;
 };
 
 }  // namespace atdata
