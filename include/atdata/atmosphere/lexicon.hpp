@@ -1,0 +1,33 @@
+#pragma once
+// NSIDs of the records atdata publishes. Writers always use the seed names
+// (`ac.foundation.dataset.*`) because seed readers compare `$type` exactly;
+// readers also accept the later upstream renames (wire-format §6.6).
+
+#include <optional>
+#include <string_view>
+
+namespace atdata::atmosphere {
+
+inline constexpr std::string_view LEXICON_NAMESPACE = "ac.foundation.dataset";
+
+namespace nsid {
+inline constexpr std::string_view kSampleSchema = "ac.foundation.dataset.sampleSchema";
+inline constexpr std::string_view kDatasetRecord = "ac.foundation.dataset.record";
+inline constexpr std::string_view kLens = "ac.foundation.dataset.lens";
+inline constexpr std::string_view kSchemaType = "ac.foundation.dataset.schemaType";
+inline constexpr std::string_view kStorageExternal = "ac.foundation.dataset.storageExternal";
+inline constexpr std::string_view kStorageBlobs = "ac.foundation.dataset.storageBlobs";
+}  // namespace nsid
+
+enum class RecordKind { schema, dataset, lens };
+
+// Which atdata record a `$type` / collection names, across every namespace
+// generation: seed `ac.foundation.dataset.{sampleSchema,record,lens}`, the
+// interim `ac.foundation.dataset.{schema,entry}` and `science.alt.dataset.*`.
+// nullopt for anything else.
+std::optional<RecordKind> classify_record_type(std::string_view type) noexcept;
+
+// The seed collection NSID a record kind is written to.
+std::string_view collection_for(RecordKind kind) noexcept;
+
+}  // namespace atdata::atmosphere

@@ -1,0 +1,78 @@
+#include "atmosphere/base64.hpp"
+
+#include <array>
+#include <cstdint>
+
+namespace atdata::atmosphere::detail {
+
+namespace {
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+constexpr std::array<std::int8_t, 256> make_table() {
+  std::array<std::int8_t, 256> t{};
+  for (auto& x : t) x = -1;
+  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+  return t;
+}
+constexpr auto kTable = make_table();
+}  // namespace
+
+std::string base64_encode(std::span<const std::byte> data) {
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= data.size(); i += 3) {
+    std::uint32_t n = (std::to_integer<std::uint32_t>(data[i]) << 16) |
+                      (std::to_integer<std::uint32_t>(data[i + 1]) << 8) |
+                      std::to_integer<std::uint32_t>(data[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += kAlphabet[n & 63];
+  }
+  std::size_t rest = data.size() - i;
+  if (rest == 1) {
+    std::uint32_t n = std::to_integer<std::uint32_t>(data[i]) << 16;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += "==";
+  } else if (rest == 2) {
+    std::uint32_t n =
+        (std::to_integer<std::uint32_t>(data[i]) << 16) | (std::to_integer<std::uint32_t>(data[i + 1]) << 8);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+std::optional<std::vector<std::byte>> base64_decode(std::string_view s) {
+  // Strip up to two '=' of padding; the remaining length decides the tail.
+  std::size_t pad = 0;
+  while (pad < 2 && !s.empty() && s.back() == '=') {
+    s.remove_suffix(1);
+    ++pad;
+  }
+  if (pad > 0 && (s.size() + pad) % 4 != 0) return std::nullopt;
+  if (s.size() % 4 == 1) return std::nullopt;
+  std::vector<std::byte> out;
+  out.reserve(s.size() / 4 * 3 + 2);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : s) {
+    std::int8_t d = kTable[static_cast<unsigned char>(c)];
+    if (d < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<std::uint32_t>(d);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<std::byte>((acc >> bits) & 0xff));
+    }
+  }
+  // Leftover bits must be zero (canonical encoding).
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+}  // namespace atdata::atmosphere::detail
