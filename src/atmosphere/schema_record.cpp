@@ -62,7 +62,7 @@ FieldType field_type_from_json(const json::value& v, const std::string& path, in
     kind_text = *k;
   }
   auto kind = parse_kind(kind_text);
-  if (!kind) r.fail(kind_member, "names an unknown field type kind '" + kind_text + "'");
+  if (!kind) r.fail(kind_member, "is invalid: Unknown field type kind: " + kind_text);
 
   FieldType ft;
   ft.kind = *kind;
@@ -71,7 +71,7 @@ FieldType field_type_from_json(const json::value& v, const std::string& path, in
       // The seed reader defaults a missing primitive to "str".
       std::string name = r.optional_string("primitive").value_or("str");
       auto p = parse_primitive(name);
-      if (!p) r.fail("primitive", "names an unknown primitive type '" + name + "'");
+      if (!p) r.fail("primitive", "is invalid: Unknown primitive type: " + name);
       ft.primitive = *p;
       break;
     }
