@@ -1,0 +1,78 @@
+#pragma once
+// Portable element loops shared by the baseline kernels and the tails of the
+// vector kernels. Everything is `static` (internal linkage) on purpose: this
+// header is compiled into translation units with different -m flags, and an
+// inline function with external linkage would let the linker pick an AVX-512
+// copy for use on a CPU without it.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "atdata/core/float16.hpp"
+
+namespace atdata::simd::scalar {
+
+template <class In>
+static inline In load_as(const unsigned char* p) {
+  In v;
+  std::memcpy(&v, p, sizeof(In));
+  return v;
+}
+
+template <class In>
+static void int_to_f32(const void* in, void* out, std::size_t n) {
+  const auto* src = static_cast<const unsigned char*>(in);
+  auto* dst = static_cast<unsigned char*>(out);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float f = static_cast<float>(load_as<In>(src + i * sizeof(In)));
+    std::memcpy(dst + i * 4, &f, 4);
+  }
+}
+
+static void f16_to_f32(const void* in, void* out, std::size_t n) {
+  const auto* src = static_cast<const unsigned char*>(in);
+  auto* dst = static_cast<unsigned char*>(out);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float f = detail::half_bits_to_float(load_as<std::uint16_t>(src + i * 2));
+    std::memcpy(dst + i * 4, &f, 4);
+  }
+}
+
+static void f64_to_f32(const void* in, void* out, std::size_t n) {
+  const auto* src = static_cast<const unsigned char*>(in);
+  auto* dst = static_cast<unsigned char*>(out);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float f = static_cast<float>(load_as<double>(src + i * 8));
+    std::memcpy(dst + i * 4, &f, 4);
+  }
+}
+
+static void bswap16(const void* in, void* out, std::size_t n) {
+  const auto* src = static_cast<const unsigned char*>(in);
+  auto* dst = static_cast<unsigned char*>(out);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint16_t v = __builtin_bswap16(load_as<std::uint16_t>(src + i * 2));
+    std::memcpy(dst + i * 2, &v, 2);
+  }
+}
+
+static void bswap32(const void* in, void* out, std::size_t n) {
+  const auto* src = static_cast<const unsigned char*>(in);
+  auto* dst = static_cast<unsigned char*>(out);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t v = __builtin_bswap32(load_as<std::uint32_t>(src + i * 4));
+    std::memcpy(dst + i * 4, &v, 4);
+  }
+}
+
+static void bswap64(const void* in, void* out, std::size_t n) {
+  const auto* src = static_cast<const unsigned char*>(in);
+  auto* dst = static_cast<unsigned char*>(out);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t v = __builtin_bswap64(load_as<std::uint64_t>(src + i * 8));
+    std::memcpy(dst + i * 8, &v, 8);
+  }
+}
+
+}  // namespace atdata::simd::scalar
