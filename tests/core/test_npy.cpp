@@ -125,7 +125,11 @@ TEST(Compact, SpecExamples) {
     std::string hex;
   };
   const Case cases[] = {
-      {NDArray::from_span<float>(v), "033c663401030000000000000000803f0000004000004040"},
+      {NDArray::from_span<float>(v),
+       "033c6634"
+       "01"
+       "0300000000000000"
+       "0000803f0000004000004040"},
       {NDArray::from_span<double>(std::span(&d42, 1), {}), "033c6638000000000000004540"},
       {NDArray::from_span<std::int64_t>(t, {2, 2}),
        "033c6938020200000000000000020000000000000001000000000000000300000000000000020000000000000004000000000"
