@@ -1,0 +1,133 @@
+#include "atdata/atproto/cid.hpp"
+
+#include <openssl/evp.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "atdata/error.hpp"
+
+namespace atdata::atproto {
+
+struct Sha256::Impl {
+  EVP_MD_CTX* ctx = nullptr;
+  ~Impl() { EVP_MD_CTX_free(ctx); }
+};
+
+Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
+  impl_->ctx = EVP_MD_CTX_new();
+  if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1) {
+    throw Error("sha256: OpenSSL EVP_DigestInit_ex failed");
+  }
+}
+Sha256::~Sha256() = default;
+Sha256::Sha256(Sha256&&) noexcept = default;
+Sha256& Sha256::operator=(Sha256&&) noexcept = default;
+
+void Sha256::update(std::span<const std::byte> data) {
+  if (!data.empty() && EVP_DigestUpdate(impl_->ctx, data.data(), data.size()) != 1) {
+    throw Error("sha256: OpenSSL EVP_DigestUpdate failed");
+  }
+}
+void Sha256::update(std::string_view data) {
+  update(std::as_bytes(std::span(data.data(), data.size())));
+}
+
+Sha256Digest Sha256::finish() {
+  Sha256Digest out{};
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex(impl_->ctx, reinterpret_cast<unsigned char*>(out.data()), &n) != 1 ||
+      n != out.size()) {
+    throw Error("sha256: OpenSSL EVP_DigestFinal_ex failed");
+  }
+  return out;
+}
+
+Sha256Digest sha256(std::span<const std::byte> data) {
+  Sha256 h;
+  h.update(data);
+  return h.finish();
+}
+
+namespace {
+constexpr char kB32[] = "abcdefghijklmnopqrstuvwxyz234567";
+}
+
+std::string base32_lower_encode(std::span<const std::byte> data) {
+  std::string out;
+  out.reserve((data.size() * 8 + 4) / 5);
+  std::uint32_t buf = 0;
+  int bits = 0;
+  for (std::byte b : data) {
+    buf = (buf << 8) | static_cast<std::uint8_t>(b);
+    bits += 8;
+    while (bits >= 5) {
+      out.push_back(kB32[(buf >> (bits - 5)) & 31]);
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out.push_back(kB32[(buf << (5 - bits)) & 31]);
+  return out;
+}
+
+std::optional<std::string> base32_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() * 5 / 8);
+  std::uint32_t buf = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v;
+    if (c >= 'a' && c <= 'z')
+      v = c - 'a';
+    else if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= '2' && c <= '7')
+      v = c - '2' + 26;
+    else
+      return std::nullopt;
+    buf = ((buf << 5) | static_cast<std::uint32_t>(v)) & 0xFFFF;
+    bits += 5;
+    if (bits >= 8) {
+      out.push_back(static_cast<char>((buf >> (bits - 8)) & 0xFF));
+      bits -= 8;
+    }
+  }
+  // Leftover bits must be padding zeros, and fewer than a full character.
+  if (bits >= 5 || (buf & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+std::string cid_v1_sha256(unsigned codec, const Sha256Digest& digest) {
+  // codec values ATProto uses are < 0x80, so their varint is one byte.
+  if (codec >= 0x80)
+    throw InvalidArgument("cid_v1_sha256: multicodec " + std::to_string(codec) + " not supported");
+  std::array<std::byte, 4 + 32> bin{};
+  bin[0] = std::byte{0x01};
+  bin[1] = static_cast<std::byte>(codec);
+  bin[2] = std::byte{0x12};
+  bin[3] = std::byte{0x20};
+  std::memcpy(bin.data() + 4, digest.data(), digest.size());
+  return "b" + base32_lower_encode(bin);
+}
+
+std::string raw_cid(std::span<const std::byte> data) {
+  return cid_v1_sha256(kCodecRaw, sha256(data));
+}
+std::string raw_cid(std::string_view data) {
+  return raw_cid(std::as_bytes(std::span(data.data(), data.size())));
+}
+
+std::optional<ParsedCid> parse_cid_v1_sha256(std::string_view cid) {
+  // 36 binary bytes = 58 base32 characters, plus the multibase prefix.
+  if (cid.size() != 59 || cid[0] != 'b') return std::nullopt;
+  auto bin = base32_decode(cid.substr(1));
+  if (!bin || bin->size() != 36) return std::nullopt;
+  const auto* p = reinterpret_cast<const unsigned char*>(bin->data());
+  if (p[0] != 0x01 || p[1] >= 0x80 || p[2] != 0x12 || p[3] != 0x20) return std::nullopt;
+  ParsedCid out;
+  out.codec = p[1];
+  std::memcpy(out.digest.data(), p + 4, 32);
+  return out;
+}
+
+}  // namespace atdata::atproto
