@@ -66,7 +66,8 @@ Value read_typed_value(msgpack::Reader& r, const FieldType& t, bool optional, st
       for (std::uint32_t i = 0; i < n; ++i) l.push_back(read_typed_value(r, items, false, field));
       return Value(std::move(l));
     }
-    case FieldKind::any: return msgpack::read_value(r);
+    case FieldKind::any:
+      return msgpack::read_value(r);
   }
   throw_kind(field, t, r);
 }
@@ -78,12 +79,24 @@ void check_value(const Value& v, const FieldType& t, bool optional, std::string_
   }
   bool ok = false;
   switch (t.kind) {
-    case FieldKind::str: ok = v.is_str(); break;
-    case FieldKind::int_: ok = v.is_int(); break;
-    case FieldKind::float_: ok = v.is_float() || v.is_int(); break;
-    case FieldKind::bool_: ok = v.is_bool(); break;
-    case FieldKind::bytes: ok = v.is_bytes(); break;
-    case FieldKind::ndarray: ok = v.is_ndarray(); break;
+    case FieldKind::str:
+      ok = v.is_str();
+      break;
+    case FieldKind::int_:
+      ok = v.is_int();
+      break;
+    case FieldKind::float_:
+      ok = v.is_float() || v.is_int();
+      break;
+    case FieldKind::bool_:
+      ok = v.is_bool();
+      break;
+    case FieldKind::bytes:
+      ok = v.is_bytes();
+      break;
+    case FieldKind::ndarray:
+      ok = v.is_ndarray();
+      break;
     case FieldKind::list:
       ok = v.is_list();
       if (ok) {
@@ -91,7 +104,9 @@ void check_value(const Value& v, const FieldType& t, bool optional, std::string_
         for (const auto& e : v.as_list()) check_value(e, items, false, field);
       }
       break;
-    case FieldKind::any: ok = true; break;
+    case FieldKind::any:
+      ok = true;
+      break;
   }
   if (!ok) {
     throw SchemaError(std::string(field), "expected " + t.describe() + ", got " + to_string(v.kind()));
@@ -111,7 +126,8 @@ DynamicSample DynamicSample::unpack_from(std::shared_ptr<const SampleSchema> sch
     s.fields_.reserve(n);
     for (std::uint32_t i = 0; i < n; ++i) {
       if (r.peek() != msgpack::Type::str) {
-        throw DecodeError(std::string("packed sample: map key must be str, got ") + r.peek_name(), r.offset());
+        throw DecodeError(std::string("packed sample: map key must be str, got ") + r.peek_name(),
+                          r.offset());
       }
       std::string key(r.read_str());
       // Duplicates are kept as stored (so re-packing is exact); lookups see
@@ -155,7 +171,8 @@ DynamicSample DynamicSample::unpack(std::shared_ptr<const SampleSchema> schema, 
   r.expect_end();
   return s;
 }
-DynamicSample DynamicSample::unpack(std::shared_ptr<const SampleSchema> schema, std::span<const std::byte> packed) {
+DynamicSample DynamicSample::unpack(std::shared_ptr<const SampleSchema> schema,
+                                    std::span<const std::byte> packed) {
   if (!schema) throw InvalidArgument("DynamicSample::unpack: null schema");
   msgpack::Reader r(packed);
   auto s = unpack_from(std::move(schema), r);

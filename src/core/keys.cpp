@@ -34,8 +34,12 @@ std::string KeyGenerator::format(std::uint64_t timestamp) {
   return s;
 }
 
-std::string KeyGenerator::next() { return format(next_timestamp()); }
+std::string KeyGenerator::next() {
+  return format(next_timestamp());
+}
 
-std::string make_uuid1_key() { return KeyGenerator::next(); }
+std::string make_uuid1_key() {
+  return KeyGenerator::next();
+}
 
 }  // namespace atdata

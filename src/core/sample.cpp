@@ -3,8 +3,8 @@
 namespace atdata::detail {
 
 void throw_field_type(std::string_view field, const char* expected, const msgpack::Reader& r) {
-  throw SchemaError(std::string(field), std::string("expected ") + expected + ", got msgpack " + r.peek_name() +
-                                           " (at byte " + std::to_string(r.offset()) + ")");
+  throw SchemaError(std::string(field), std::string("expected ") + expected + ", got msgpack " +
+                                            r.peek_name() + " (at byte " + std::to_string(r.offset()) + ")");
 }
 
 void throw_field_range(std::string_view field, const msgpack::Integer& v, const char* ctype) {

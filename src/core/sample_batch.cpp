@@ -63,8 +63,8 @@ DynamicBatch::DynamicBatch(std::vector<DynamicSample> samples) : samples_(std::m
       if (!v) throw SchemaError(name, "sample " + std::to_string(k) + " of the batch has no such field");
       if (stack) {
         if (!v->is_ndarray()) {
-          throw SchemaError(name, "cannot stack: sample " + std::to_string(k) + " holds " + to_string(v->kind()) +
-                                      ", sample 0 an ndarray");
+          throw SchemaError(name, "cannot stack: sample " + std::to_string(k) + " holds " +
+                                      to_string(v->kind()) + ", sample 0 an ndarray");
         }
         items[k] = &v->as_ndarray();
       }
@@ -80,7 +80,9 @@ std::size_t DynamicBatch::index_of(std::string_view field) const {
   throw SchemaError(std::string(field), "No sample attribute named " + std::string(field));
 }
 
-bool DynamicBatch::is_stacked(std::string_view field) const { return stacked_[index_of(field)].has_value(); }
+bool DynamicBatch::is_stacked(std::string_view field) const {
+  return stacked_[index_of(field)].has_value();
+}
 
 const NDArray& DynamicBatch::array(std::string_view field) const {
   const auto& s = stacked_[index_of(field)];

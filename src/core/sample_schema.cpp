@@ -6,14 +6,22 @@ namespace atdata {
 
 const char* to_string(FieldKind k) noexcept {
   switch (k) {
-    case FieldKind::str: return "str";
-    case FieldKind::int_: return "int";
-    case FieldKind::float_: return "float";
-    case FieldKind::bool_: return "bool";
-    case FieldKind::bytes: return "bytes";
-    case FieldKind::ndarray: return "ndarray";
-    case FieldKind::list: return "list";
-    case FieldKind::any: return "any";
+    case FieldKind::str:
+      return "str";
+    case FieldKind::int_:
+      return "int";
+    case FieldKind::float_:
+      return "float";
+    case FieldKind::bool_:
+      return "bool";
+    case FieldKind::bytes:
+      return "bytes";
+    case FieldKind::ndarray:
+      return "ndarray";
+    case FieldKind::list:
+      return "list";
+    case FieldKind::any:
+      return "any";
   }
   return "?";
 }
@@ -33,22 +41,33 @@ FieldType FieldType::primitive(FieldKind k) {
     case FieldKind::int_:
     case FieldKind::float_:
     case FieldKind::bool_:
-    case FieldKind::bytes: return FieldType{k, {}, nullptr};
-    default: throw InvalidArgument(std::string("FieldType::primitive: not a primitive kind: ") + to_string(k));
+    case FieldKind::bytes:
+      return FieldType{k, {}, nullptr};
+    default:
+      throw InvalidArgument(std::string("FieldType::primitive: not a primitive kind: ") + to_string(k));
   }
 }
-FieldType FieldType::ndarray(std::string dtype) { return FieldType{FieldKind::ndarray, std::move(dtype), nullptr}; }
+FieldType FieldType::ndarray(std::string dtype) {
+  return FieldType{FieldKind::ndarray, std::move(dtype), nullptr};
+}
 FieldType FieldType::list(FieldType items) {
   return FieldType{FieldKind::list, {}, std::make_shared<const FieldType>(std::move(items))};
 }
-FieldType FieldType::list_of_any() { return FieldType{FieldKind::list, {}, nullptr}; }
-FieldType FieldType::any() { return FieldType{FieldKind::any, {}, nullptr}; }
+FieldType FieldType::list_of_any() {
+  return FieldType{FieldKind::list, {}, nullptr};
+}
+FieldType FieldType::any() {
+  return FieldType{FieldKind::any, {}, nullptr};
+}
 
 std::string FieldType::describe() const {
   switch (kind) {
-    case FieldKind::ndarray: return dtype.empty() ? "ndarray" : "ndarray[" + dtype + "]";
-    case FieldKind::list: return "list[" + (items ? items->describe() : std::string("any")) + "]";
-    default: return to_string(kind);
+    case FieldKind::ndarray:
+      return dtype.empty() ? "ndarray" : "ndarray[" + dtype + "]";
+    case FieldKind::list:
+      return "list[" + (items ? items->describe() : std::string("any")) + "]";
+    default:
+      return to_string(kind);
   }
 }
 
@@ -62,7 +81,8 @@ SampleSchema::SampleSchema(std::string name, std::vector<FieldDef> fields, std::
     : name_(std::move(name)), version_(std::move(version)), fields_(std::move(fields)) {
   for (std::size_t i = 0; i < fields_.size(); ++i) {
     if (fields_[i].name.empty()) {
-      throw InvalidArgument("SampleSchema '" + name_ + "': field " + std::to_string(i) + " has an empty name");
+      throw InvalidArgument("SampleSchema '" + name_ + "': field " + std::to_string(i) +
+                            " has an empty name");
     }
     for (std::size_t j = 0; j < i; ++j) {
       if (fields_[j].name == fields_[i].name) {

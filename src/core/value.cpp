@@ -10,31 +10,49 @@ namespace atdata {
 
 const char* to_string(ValueKind k) noexcept {
   switch (k) {
-    case ValueKind::null: return "null";
-    case ValueKind::boolean: return "bool";
-    case ValueKind::integer: return "int";
-    case ValueKind::floating: return "float";
-    case ValueKind::str: return "str";
-    case ValueKind::bytes: return "bytes";
-    case ValueKind::ndarray: return "ndarray";
-    case ValueKind::list: return "list";
-    case ValueKind::map: return "map";
+    case ValueKind::null:
+      return "null";
+    case ValueKind::boolean:
+      return "bool";
+    case ValueKind::integer:
+      return "int";
+    case ValueKind::floating:
+      return "float";
+    case ValueKind::str:
+      return "str";
+    case ValueKind::bytes:
+      return "bytes";
+    case ValueKind::ndarray:
+      return "ndarray";
+    case ValueKind::list:
+      return "list";
+    case ValueKind::map:
+      return "map";
   }
   return "?";
 }
 
 ValueKind Value::kind() const noexcept {
   switch (v_.index()) {
-    case 0: return ValueKind::null;
-    case 1: return ValueKind::boolean;
+    case 0:
+      return ValueKind::null;
+    case 1:
+      return ValueKind::boolean;
     case 2:
-    case 3: return ValueKind::integer;
-    case 4: return ValueKind::floating;
-    case 5: return ValueKind::str;
-    case 6: return ValueKind::bytes;
-    case 7: return ValueKind::ndarray;
-    case 8: return ValueKind::list;
-    default: return ValueKind::map;
+    case 3:
+      return ValueKind::integer;
+    case 4:
+      return ValueKind::floating;
+    case 5:
+      return ValueKind::str;
+    case 6:
+      return ValueKind::bytes;
+    case 7:
+      return ValueKind::ndarray;
+    case 8:
+      return ValueKind::list;
+    default:
+      return ValueKind::map;
   }
 }
 
@@ -51,8 +69,12 @@ msgpack::Integer Value::as_integer() const {
   if (const auto* p = std::get_if<std::uint64_t>(&v_)) return {*p, false};
   throw_kind("int");
 }
-std::int64_t Value::as_int() const { return get<std::int64_t>(); }
-std::uint64_t Value::as_uint() const { return get<std::uint64_t>(); }
+std::int64_t Value::as_int() const {
+  return get<std::int64_t>();
+}
+std::uint64_t Value::as_uint() const {
+  return get<std::uint64_t>();
+}
 double Value::as_double() const {
   if (const auto* p = std::get_if<double>(&v_)) return *p;
   if (const auto* p = std::get_if<std::int64_t>(&v_)) return static_cast<double>(*p);
@@ -116,8 +138,12 @@ namespace {
 
 void display(const Value& v, std::string& out) {
   switch (v.kind()) {
-    case ValueKind::null: out += "null"; return;
-    case ValueKind::boolean: out += v.as_bool() ? "true" : "false"; return;
+    case ValueKind::null:
+      out += "null";
+      return;
+    case ValueKind::boolean:
+      out += v.as_bool() ? "true" : "false";
+      return;
     case ValueKind::integer: {
       const auto i = v.as_integer();
       out += i.negative ? std::to_string(i.as_signed_unchecked()) : std::to_string(i.bits);
@@ -159,7 +185,9 @@ void display(const Value& v, std::string& out) {
       out += '"';
       return;
     }
-    case ValueKind::ndarray: out += "ndarray<" + v.as_ndarray().describe() + ">"; return;
+    case ValueKind::ndarray:
+      out += "ndarray<" + v.as_ndarray().describe() + ">";
+      return;
     case ValueKind::list: {
       out += '[';
       bool first = true;
@@ -189,13 +217,20 @@ void display(const Value& v, std::string& out) {
 
 Value read_value_at(msgpack::Reader& r, unsigned depth) {
   switch (r.peek()) {
-    case msgpack::Type::nil: r.read_nil(); return {};
-    case msgpack::Type::boolean: return r.read_bool();
-    case msgpack::Type::integer: return Value(r.read_integer());
+    case msgpack::Type::nil:
+      r.read_nil();
+      return {};
+    case msgpack::Type::boolean:
+      return r.read_bool();
+    case msgpack::Type::integer:
+      return Value(r.read_integer());
     case msgpack::Type::float32:
-    case msgpack::Type::float64: return r.read_double();
-    case msgpack::Type::str: return Value(std::string(r.read_str()));
-    case msgpack::Type::bin: return Value(r.read_bin_shared());
+    case msgpack::Type::float64:
+      return r.read_double();
+    case msgpack::Type::str:
+      return Value(std::string(r.read_str()));
+    case msgpack::Type::bin:
+      return Value(r.read_bin_shared());
     case msgpack::Type::array: {
       if (depth >= msgpack::Reader::kMaxDepth) {
         throw DecodeError("msgpack: nesting deeper than " + std::to_string(msgpack::Reader::kMaxDepth),
@@ -238,7 +273,9 @@ std::string to_display_string(const Value& v) {
 
 namespace msgpack {
 
-Value read_value(Reader& r) { return read_value_at(r, 0); }
+Value read_value(Reader& r) {
+  return read_value_at(r, 0);
+}
 
 void write_value(Writer& w, const Value& v) {
   std::visit(

@@ -7,14 +7,14 @@
 using namespace atdata;
 
 namespace tbatch {
-struct S {
+struct Item {
   NDArray data;
   std::string name;
   std::optional<NDArray> maybe;
 };
-BOOST_DESCRIBE_STRUCT(S, (), (data, name, maybe))
+BOOST_DESCRIBE_STRUCT(Item, (), (data, name, maybe))
 }  // namespace tbatch
-using tbatch::S;
+using tbatch::Item;
 
 namespace {
 NDArray arange3(std::int32_t start) {
@@ -24,11 +24,11 @@ NDArray arange3(std::int32_t start) {
 }  // namespace
 
 TEST(SampleBatch, StacksArraysAndListsOthers) {
-  std::vector<S> samples;
+  std::vector<Item> samples;
   for (int i = 0; i < 4; ++i) samples.push_back({arange3(i), "s" + std::to_string(i), std::nullopt});
-  SampleBatch<S> b(samples);
+  SampleBatch<Item> b(samples);
   EXPECT_EQ(b.size(), 4u);
-  const NDArray& st = b.stacked<&S::data>();
+  const NDArray& st = b.stacked<&Item::data>();
   ASSERT_EQ(st.ndim(), 2u);
   EXPECT_EQ(st.shape()[0], 4);
   EXPECT_EQ(st.shape()[1], 3);
@@ -37,8 +37,8 @@ TEST(SampleBatch, StacksArraysAndListsOthers) {
   for (int i = 0; i < 4; ++i) {
     for (int k = 0; k < 3; ++k) EXPECT_EQ(v[static_cast<std::size_t>(i * 3 + k)], i + k);
   }
-  EXPECT_EQ(b.column<&S::name>(), (std::vector<std::string>{"s0", "s1", "s2", "s3"}));
-  EXPECT_EQ(b.column<&S::maybe>().size(), 4u);
+  EXPECT_EQ(b.column<&Item::name>(), (std::vector<std::string>{"s0", "s1", "s2", "s3"}));
+  EXPECT_EQ(b.column<&Item::maybe>().size(), 4u);
   EXPECT_EQ(&b.array("data"), &st);
   try {
     (void)b.array("nope");
@@ -52,24 +52,25 @@ TEST(SampleBatch, StacksArraysAndListsOthers) {
 
 TEST(SampleBatch, RaggedOrMixedDtypeFails) {
   const std::int32_t four[] = {1, 2, 3, 4};
-  std::vector<S> ragged{{arange3(0), "a", {}}, {NDArray::from_span(std::span<const std::int32_t>(four)), "b", {}}};
+  std::vector<Item> ragged{{arange3(0), "a", {}},
+                           {NDArray::from_span(std::span<const std::int32_t>(four)), "b", {}}};
   try {
-    SampleBatch<S> b(ragged);
+    SampleBatch<Item> b(ragged);
     FAIL();
   } catch (const SchemaError& e) {
     EXPECT_EQ(e.field(), "data");
     EXPECT_NE(std::string(e.what()).find("shape (4,)"), std::string::npos) << e.what();
   }
   const float f[] = {1, 2, 3};
-  std::vector<S> mixed{{arange3(0), "a", {}}, {NDArray::from_span(std::span<const float>(f)), "b", {}}};
-  EXPECT_THROW(SampleBatch<S>{mixed}, SchemaError);
+  std::vector<Item> mixed{{arange3(0), "a", {}}, {NDArray::from_span(std::span<const float>(f)), "b", {}}};
+  EXPECT_THROW(SampleBatch<Item>{mixed}, SchemaError);
 }
 
 TEST(SampleBatch, EmptyBatch) {
-  SampleBatch<S> b(std::vector<S>{});
+  SampleBatch<Item> b(std::vector<Item>{});
   EXPECT_TRUE(b.empty());
-  EXPECT_TRUE(b.column<&S::name>().empty());
-  EXPECT_EQ(b.stacked<&S::data>().size(), 0u);
+  EXPECT_TRUE(b.column<&Item::name>().empty());
+  EXPECT_EQ(b.stacked<&Item::data>().size(), 0u);
   DynamicBatch d{std::vector<DynamicSample>{}};
   EXPECT_TRUE(d.aggregate("anything").as_list().empty());
   EXPECT_TRUE(d.column("anything").empty());

@@ -14,34 +14,59 @@ using atdata::test::to_hex;
 namespace {
 
 std::string npy_f32_123_hex() {
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }" + std::string(60, ' ') + "\n";
-  return "934e554d5059" "0100" "7600" + to_hex(test::bytes_of(header)) + "0000803f" "00000040" "00004040";
+  std::string header =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }" + std::string(60, ' ') + "\n";
+  return "934e554d5059"
+         "0100"
+         "7600" +
+         to_hex(test::bytes_of(header)) +
+         "0000803f"
+         "00000040"
+         "00004040";
 }
 
 // wire-format §1.4 worked example.
 std::string worked_hex() {
-  return "89" "a5696d616765" "c48c" + npy_f32_123_hex() +
-         "a56c6162656c" "a3636174" "a573636f7265" "cb3fe0000000000000" "a26f6b" "c3" "a3726177" "c4020001"
-         "a474616773" "92a161a162" "a56578747261" "c0" "a5636f756e74" "cd012c" "a36e6567" "d0d8";
+  return "89"
+         "a5696d616765"
+         "c48c" +
+         npy_f32_123_hex() +
+         "a56c6162656c"
+         "a3636174"
+         "a573636f7265"
+         "cb3fe0000000000000"
+         "a26f6b"
+         "c3"
+         "a3726177"
+         "c4020001"
+         "a474616773"
+         "92a161a162"
+         "a56578747261"
+         "c0"
+         "a5636f756e74"
+         "cd012c"
+         "a36e6567"
+         "d0d8";
 }
 
 std::shared_ptr<const SampleSchema> worked_schema() {
   return std::make_shared<const SampleSchema>(
-      "Worked",
-      std::vector<FieldDef>{
-          {"image", FieldType::ndarray("float32"), false},
-          {"label", FieldType::primitive(FieldKind::str), false},
-          {"score", FieldType::primitive(FieldKind::float_), false},
-          {"ok", FieldType::primitive(FieldKind::bool_), false},
-          {"raw", FieldType::primitive(FieldKind::bytes), false},
-          {"tags", FieldType::list(FieldType::primitive(FieldKind::str)), false},
-          {"extra", FieldType::primitive(FieldKind::str), true},
-          {"count", FieldType::primitive(FieldKind::int_), false},
-          {"neg", FieldType::primitive(FieldKind::int_), false},
-      });
+      "Worked", std::vector<FieldDef>{
+                    {"image", FieldType::ndarray("float32"), false},
+                    {"label", FieldType::primitive(FieldKind::str), false},
+                    {"score", FieldType::primitive(FieldKind::float_), false},
+                    {"ok", FieldType::primitive(FieldKind::bool_), false},
+                    {"raw", FieldType::primitive(FieldKind::bytes), false},
+                    {"tags", FieldType::list(FieldType::primitive(FieldKind::str)), false},
+                    {"extra", FieldType::primitive(FieldKind::str), true},
+                    {"count", FieldType::primitive(FieldKind::int_), false},
+                    {"neg", FieldType::primitive(FieldKind::int_), false},
+                });
 }
 
-SharedBytes hexsb(std::string_view hex) { return SharedBytes::copy_of(from_hex(hex)); }
+SharedBytes hexsb(std::string_view hex) {
+  return SharedBytes::copy_of(from_hex(hex));
+}
 
 }  // namespace
 
@@ -58,7 +83,8 @@ TEST(Value, MetadataMapEncoding) {
 
 TEST(Value, KindsAndConversions) {
   EXPECT_EQ(Value(std::uint64_t{5}), Value(5));  // normalized integer storage
-  EXPECT_EQ(Value(std::numeric_limits<std::uint64_t>::max()).as_uint(), std::numeric_limits<std::uint64_t>::max());
+  EXPECT_EQ(Value(std::numeric_limits<std::uint64_t>::max()).as_uint(),
+            std::numeric_limits<std::uint64_t>::max());
   EXPECT_THROW(Value(std::numeric_limits<std::uint64_t>::max()).as_int(), TypeError);
   EXPECT_THROW(Value(-1).as_uint(), TypeError);
   EXPECT_THROW(Value("x").as_int(), TypeError);
@@ -80,7 +106,8 @@ TEST(Value, KindsAndConversions) {
 }
 
 TEST(Value, DomReadsEveryFamilyAndRejectsBadMaps) {
-  const auto v = msgpack::unpack_value(hexsb("87a169ca3fc00000a16acd0100a16bd0dfa16cc0a16dc3a16ec40101a16fdc0001a0"));
+  const auto v =
+      msgpack::unpack_value(hexsb("87a169ca3fc00000a16acd0100a16bd0dfa16cc0a16dc3a16ec40101a16fdc0001a0"));
   const auto& m = v.as_map();
   ASSERT_EQ(m.size(), 7u);
   EXPECT_EQ(m[0].second.as_double(), 1.5);
@@ -91,7 +118,8 @@ TEST(Value, DomReadsEveryFamilyAndRejectsBadMaps) {
   EXPECT_TRUE(m[5].second.is_bytes());
   EXPECT_EQ(m[6].second.as_list()[0].as_str(), "");
   // Re-encoding uses the Python families (float64, smallest ints, fixarray).
-  EXPECT_EQ(to_hex(msgpack::pack_value(v)), "87a169cb3ff8000000000000a16acd0100a16bd0dfa16cc0a16dc3a16ec40101a16f91a0");
+  EXPECT_EQ(to_hex(msgpack::pack_value(v)),
+            "87a169cb3ff8000000000000a16acd0100a16bd0dfa16cc0a16dc3a16ec40101a16f91a0");
   EXPECT_THROW(msgpack::unpack_value(hexsb("810101")), DecodeError);  // int key
   EXPECT_THROW(msgpack::unpack_value(hexsb("c0c0")), DecodeError);    // trailing
   EXPECT_THROW(msgpack::unpack_value(hexsb("dd7fffffff")), DecodeError);
@@ -130,7 +158,8 @@ TEST(DynamicSample, SchemalessKeepsStoredOrderAndBytes) {
   ASSERT_EQ(s.size(), 9u);
   std::vector<std::string> names;
   for (const auto& f : s) names.push_back(f.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"image", "label", "score", "ok", "raw", "tags", "extra", "count", "neg"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"image", "label", "score", "ok", "raw", "tags", "extra", "count",
+                                             "neg"}));
   EXPECT_TRUE(s.at("image").is_bytes());  // no schema: bin stays bytes
   EXPECT_EQ(s.at("image").as_bytes().size(), 140u);
   EXPECT_EQ(to_hex(s.pack()), worked_hex());
@@ -165,11 +194,11 @@ TEST(DynamicSample, SchemaErrors) {
       EXPECT_EQ(e.field(), field) << e.what();
     }
   };
-  expect_field("81a3626164c0", "bad");                    // unknown key
-  expect_field("81a56c6162656ca3636174", "image");        // missing required
-  expect_field("81a56c6162656c01", "label");              // int for str
-  expect_field("81a56c6162656cc0", "label");              // null in required
-  expect_field("81a474616773920102", "tags");             // list[str] of ints
+  expect_field("81a3626164c0", "bad");                        // unknown key
+  expect_field("81a56c6162656ca3636174", "image");            // missing required
+  expect_field("81a56c6162656c01", "label");                  // int for str
+  expect_field("81a56c6162656cc0", "label");                  // null in required
+  expect_field("81a474616773920102", "tags");                 // list[str] of ints
   expect_field("81a5636f756e74cb3ff8000000000000", "count");  // float for int
   // Packing validates values too.
   DynamicSample d(schema);
@@ -200,14 +229,16 @@ TEST(DynamicSample, BuildAndPackMatchesTypedSchema) {
 }
 
 TEST(SampleSchema, Validation) {
-  EXPECT_THROW(SampleSchema("S", {{"a", FieldType::any(), false}, {"a", FieldType::any(), false}}), InvalidArgument);
+  EXPECT_THROW(SampleSchema("S", {{"a", FieldType::any(), false}, {"a", FieldType::any(), false}}),
+               InvalidArgument);
   EXPECT_THROW(SampleSchema("S", {{"", FieldType::any(), false}}), InvalidArgument);
   EXPECT_THROW(FieldType::primitive(FieldKind::list), InvalidArgument);
   SampleSchema s("S", {{"a", FieldType::any(), true}, {"b", FieldType::any(), false}});
   EXPECT_EQ(s.first_required_after_optional(), 1u);
   EXPECT_EQ(primitive_kind_from_name("float"), FieldKind::float_);
   EXPECT_EQ(primitive_kind_from_name("complex"), std::nullopt);
-  EXPECT_EQ(FieldType::list(FieldType::list(FieldType::ndarray("int8"))).describe(), "list[list[ndarray[int8]]]");
+  EXPECT_EQ(FieldType::list(FieldType::list(FieldType::ndarray("int8"))).describe(),
+            "list[list[ndarray[int8]]]");
   EXPECT_EQ(FieldType::list(FieldType::primitive(FieldKind::str)),
             FieldType::list(FieldType::primitive(FieldKind::str)));
   EXPECT_FALSE(FieldType::list_of_any() == FieldType::list(FieldType::any()));

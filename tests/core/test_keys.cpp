@@ -32,7 +32,8 @@ TEST(Keys, FormatAndMonotonic) {
   const auto k = atdata::make_uuid1_key();
   EXPECT_TRUE(std::regex_match(k, re)) << k;
   // The timestamp is "now" (after 2026-01-01 in UUID time).
-  EXPECT_GT(KeyGenerator::next_timestamp(), KeyGenerator::timestamp_from_unix_ns(1767225600ULL * 1000000000ULL));
+  EXPECT_GT(KeyGenerator::next_timestamp(),
+            KeyGenerator::timestamp_from_unix_ns(1767225600ULL * 1000000000ULL));
 }
 
 TEST(Keys, UniqueAcrossThreads) {

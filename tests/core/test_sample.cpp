@@ -98,21 +98,38 @@ namespace {
 
 // The 140-byte .npy of float32 [1, 2, 3] (wire-format §2.1 example A).
 std::string npy_example_a_hex() {
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }" + std::string(60, ' ') + "\n";
-  return "934e554d5059" "0100" "7600" + to_hex(test::bytes_of(header)) + "0000803f" "00000040" "00004040";
+  std::string header =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }" + std::string(60, ' ') + "\n";
+  return "934e554d5059"
+         "0100"
+         "7600" +
+         to_hex(test::bytes_of(header)) +
+         "0000803f"
+         "00000040"
+         "00004040";
 }
 
 std::string worked_hex() {
   return "89"
-         "a5696d616765" "c48c" + npy_example_a_hex() +
-         "a56c6162656c" "a3636174"
-         "a573636f7265" "cb3fe0000000000000"
-         "a26f6b" "c3"
-         "a3726177" "c4020001"
-         "a474616773" "92a161a162"
-         "a56578747261" "c0"
-         "a5636f756e74" "cd012c"
-         "a36e6567" "d0d8";
+         "a5696d616765"
+         "c48c" +
+         npy_example_a_hex() +
+         "a56c6162656c"
+         "a3636174"
+         "a573636f7265"
+         "cb3fe0000000000000"
+         "a26f6b"
+         "c3"
+         "a3726177"
+         "c4020001"
+         "a474616773"
+         "92a161a162"
+         "a56578747261"
+         "c0"
+         "a5636f756e74"
+         "cd012c"
+         "a36e6567"
+         "d0d8";
 }
 
 Worked worked_sample() {
@@ -130,7 +147,9 @@ Worked worked_sample() {
   return w;
 }
 
-SharedBytes shared(const std::vector<std::byte>& v) { return SharedBytes::copy_of(v); }
+SharedBytes shared(const std::vector<std::byte>& v) {
+  return SharedBytes::copy_of(v);
+}
 
 template <class T, class F>
 void expect_schema_error(const std::vector<std::byte>& packed, const std::string& field, F&& check_msg) {
@@ -205,23 +224,28 @@ TEST(Sample, MapOrderIsIrrelevant) {
 }
 
 TEST(Sample, UnknownKeyMissingFieldAndMistype) {
-  expect_schema_error<NameCount>(pack_map({{"name", "x"}, {"count", 1}, {"bogus", 2}}), "bogus",
-                                 [](const std::string& m) { EXPECT_NE(m.find("unknown field"), std::string::npos); });
+  expect_schema_error<NameCount>(
+      pack_map({{"name", "x"}, {"count", 1}, {"bogus", 2}}), "bogus",
+      [](const std::string& m) { EXPECT_NE(m.find("unknown field"), std::string::npos); });
   // B-PK-10: {"name":"test"} for {name, count}.
-  expect_schema_error<NameCount>(pack_map({{"name", "test"}}), "count",
-                                 [](const std::string& m) { EXPECT_NE(m.find("missing"), std::string::npos); });
+  expect_schema_error<NameCount>(pack_map({{"name", "test"}}), "count", [](const std::string& m) {
+    EXPECT_NE(m.find("missing"), std::string::npos);
+  });
   expect_schema_error<NameCount>(pack_map({{"name", 5}, {"count", 1}}), "name", [](const std::string& m) {
     EXPECT_NE(m.find("expected str, got msgpack int"), std::string::npos) << m;
   });
-  expect_schema_error<NameCount>(pack_map({{"name", "x"}, {"count", "1"}}), "count", [](const std::string& m) {
-    EXPECT_NE(m.find("expected int, got msgpack str"), std::string::npos) << m;
-  });
-  expect_schema_error<NameCount>(pack_map({{"name", nullptr}, {"count", 1}}), "name",
-                                 [](const std::string& m) { EXPECT_NE(m.find("nil"), std::string::npos) << m; });
+  expect_schema_error<NameCount>(pack_map({{"name", "x"}, {"count", "1"}}), "count",
+                                 [](const std::string& m) {
+                                   EXPECT_NE(m.find("expected int, got msgpack str"), std::string::npos) << m;
+                                 });
+  expect_schema_error<NameCount>(
+      pack_map({{"name", nullptr}, {"count", 1}}), "name",
+      [](const std::string& m) { EXPECT_NE(m.find("nil"), std::string::npos) << m; });
   expect_schema_error<Worked>(pack_map({{"image", "notbytes"}}), "image",
                               [](const std::string& m) { EXPECT_NE(m.find("bin"), std::string::npos) << m; });
-  expect_schema_error<Lists>(pack_map({{"str_list", List{Value("a"), Value(1)}}}), "str_list",
-                             [](const std::string& m) { EXPECT_NE(m.find("expected str"), std::string::npos) << m; });
+  expect_schema_error<Lists>(
+      pack_map({{"str_list", List{Value("a"), Value(1)}}}), "str_list",
+      [](const std::string& m) { EXPECT_NE(m.find("expected str"), std::string::npos) << m; });
 }
 
 TEST(Sample, IntegersAreRangeChecked) {
@@ -238,8 +262,9 @@ TEST(Sample, IntegersAreRangeChecked) {
   expect_schema_error<Small>(small(128, 0, 0, 0.0), "i8", [](const std::string& m) {
     EXPECT_NE(m.find("128 does not fit in int8"), std::string::npos) << m;
   });
-  expect_schema_error<Small>(small(0, -1, 0, 0.0), "u16",
-                             [](const std::string& m) { EXPECT_NE(m.find("uint16"), std::string::npos) << m; });
+  expect_schema_error<Small>(small(0, -1, 0, 0.0), "u16", [](const std::string& m) {
+    EXPECT_NE(m.find("uint16"), std::string::npos) << m;
+  });
   expect_schema_error<Small>(small(0, 65536, 0, 0.0), "u16", [](const std::string&) {});
   expect_schema_error<Small>(small(0, 0, -5, 0.0), "u64", [](const std::string&) {});
   // Round trip of the extremes, including the uint64 family.
@@ -293,9 +318,10 @@ TEST(Sample, ListFieldsRoundTrip) {
   EXPECT_EQ(back.bool_list, l.bool_list);
   EXPECT_EQ(back.nested, l.nested);
   Lists empty;
-  EXPECT_EQ(to_hex(pack(empty)),
-            "85a87374725f6c69737490a8696e745f6c69737490aa666c6f61745f6c69737490a9626f6f6c5f6c69737490a66e6573746564"
-            "90");
+  EXPECT_EQ(
+      to_hex(pack(empty)),
+      "85a87374725f6c69737490a8696e745f6c69737490aa666c6f61745f6c69737490a9626f6f6c5f6c69737490a66e6573746564"
+      "90");
   EXPECT_TRUE(unpack<Lists>(SharedBytes::adopt(pack(empty))).str_list.empty());
 }
 
@@ -309,8 +335,9 @@ TEST(Sample, PrimitivesRoundTrip) {
   EXPECT_EQ(back.f, 3.14159);
   EXPECT_TRUE(back.b);
   EXPECT_EQ(back.by, p.by);
-  for (std::int64_t v : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{1} << 62, -(std::int64_t{1} << 62),
-                         std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()}) {
+  for (std::int64_t v :
+       {std::int64_t{0}, std::int64_t{-1}, std::int64_t{1} << 62, -(std::int64_t{1} << 62),
+        std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()}) {
     p.i = v;
     EXPECT_EQ(unpack<Prims>(SharedBytes::adopt(pack(p))).i, v);
   }

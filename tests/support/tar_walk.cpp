@@ -18,7 +18,9 @@ std::uint64_t octal(const char* p, std::size_t n) {
   return v;
 }
 
-std::string cstr(const char* p, std::size_t n) { return std::string(p, strnlen(p, n)); }
+std::string cstr(const char* p, std::size_t n) {
+  return std::string(p, strnlen(p, n));
+}
 
 // PAX records "LEN key=value\n"; returns the `path` value if present.
 std::string pax_path(std::string_view body) {

@@ -43,6 +43,7 @@
 #include <vector>
 
 #include <boost/core/type_name.hpp>
+#include <boost/describe/class.hpp>
 #include <boost/describe/members.hpp>
 #include <boost/describe/modifiers.hpp>
 #include <boost/mp11/algorithm.hpp>
@@ -104,8 +105,7 @@ struct FieldCodec<std::string> {
 };
 
 template <class I>
-  requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
-struct FieldCodec<I> {
+requires(std::is_integral_v<I> && !std::is_same_v<I, bool>) struct FieldCodec<I> {
   static constexpr bool optional = false;
   static FieldType type() { return FieldType::primitive(FieldKind::int_); }
   static void write(msgpack::Writer& w, I v) { w.write_integer(v); }
@@ -121,7 +121,7 @@ struct FieldCodec<I> {
 };
 
 template <class F>
-  requires std::is_floating_point_v<F>
+requires std::is_floating_point_v<F>
 struct FieldCodec<F> {
   static constexpr bool optional = false;
   static FieldType type() { return FieldType::primitive(FieldKind::float_); }
@@ -129,13 +129,16 @@ struct FieldCodec<F> {
   static void read(msgpack::Reader& r, F& out, std::string_view field) {
     switch (r.peek()) {
       case msgpack::Type::float32:
-      case msgpack::Type::float64: out = static_cast<F>(r.read_double()); return;
+      case msgpack::Type::float64:
+        out = static_cast<F>(r.read_double());
+        return;
       case msgpack::Type::integer: {  // Python allows an int in a float field
         const auto v = r.read_integer();
         out = v.negative ? static_cast<F>(v.as_signed_unchecked()) : static_cast<F>(v.bits);
         return;
       }
-      default: detail::throw_field_type(field, "float", r);
+      default:
+        detail::throw_field_type(field, "float", r);
     }
   }
 };
@@ -204,8 +207,7 @@ struct FieldCodec<Value> {
 };
 
 template <class E, class A>
-  requires(!std::is_same_v<E, std::byte>)
-struct FieldCodec<std::vector<E, A>> {
+requires(!std::is_same_v<E, std::byte>) struct FieldCodec<std::vector<E, A>> {
   static constexpr bool optional = false;
   static FieldType type() { return FieldType::list(FieldCodec<E>::type()); }
   static void write(msgpack::Writer& w, const std::vector<E, A>& v) {

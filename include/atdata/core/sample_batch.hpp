@@ -79,7 +79,8 @@ class SampleBatch {
   const NDArray& array(std::string_view field) const {
     const std::size_t i = detail::find_member<T>(field, 0);
     if (i == N) throw SchemaError(std::string(field), "No sample attribute named " + std::string(field));
-    if (!is_array_member(i)) throw SchemaError(std::string(field), "not an NDArray field (read it as a column)");
+    if (!is_array_member(i))
+      throw SchemaError(std::string(field), "not an NDArray field (read it as a column)");
     return stacked_[i];
   }
 

@@ -48,8 +48,8 @@ class Value {
   Value(std::nullptr_t) noexcept {}
   Value(bool v) noexcept : v_(v) {}
   template <class I>
-    requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && !std::is_same_v<I, char>)
-  Value(I v) noexcept {
+  requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && !std::is_same_v<I, char>) Value(I v)
+  noexcept {
     if constexpr (std::is_signed_v<I>) {
       v_ = static_cast<std::int64_t>(v);
     } else if (static_cast<std::uint64_t>(v) <= static_cast<std::uint64_t>(INT64_MAX)) {
@@ -90,7 +90,7 @@ class Value {
 
   // Checked accessors: TypeError "expected int, got str" on a kind mismatch.
   bool as_bool() const;
-  std::int64_t as_int() const;  // TypeError also when the value is > INT64_MAX
+  std::int64_t as_int() const;    // TypeError also when the value is > INT64_MAX
   std::uint64_t as_uint() const;  // TypeError when negative
   msgpack::Integer as_integer() const;
   double as_double() const;  // floats, and ints converted (Python-like)
@@ -121,7 +121,8 @@ class Value {
  private:
   [[noreturn]] void throw_kind(const char* expected) const;
 
-  std::variant<std::nullptr_t, bool, std::int64_t, std::uint64_t, double, std::string, Bytes, NDArray, List, Map>
+  std::variant<std::nullptr_t, bool, std::int64_t, std::uint64_t, double, std::string, Bytes, NDArray, List,
+               Map>
       v_;
 };
 
@@ -168,8 +169,8 @@ T Value::get() const {
   } else if constexpr (std::is_integral_v<T>) {
     const auto i = as_integer();
     if (auto r = i.template as<T>()) return *r;
-    detail::throw_int_range(i, std::is_signed_v<T> ? "a signed integer of this width"
-                                                   : "an unsigned integer of this width");
+    detail::throw_int_range(
+        i, std::is_signed_v<T> ? "a signed integer of this width" : "an unsigned integer of this width");
   } else if constexpr (std::is_floating_point_v<T>) {
     return static_cast<T>(as_double());
   } else if constexpr (std::is_same_v<T, std::string>) {
