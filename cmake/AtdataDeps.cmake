@@ -4,6 +4,8 @@ find_package(Threads REQUIRED)
 find_package(Boost 1.81 REQUIRED COMPONENTS json url)
 find_package(OpenSSL REQUIRED)
 find_package(ZLIB REQUIRED)
+find_package(BZip2 REQUIRED)
+find_package(LibLZMA REQUIRED)
 find_package(xsimd REQUIRED)
 # Debian's xsimd config names an `xtl` link dependency that is header-only and
 # not installed (only needed for xtl complex support, which we do not use).
