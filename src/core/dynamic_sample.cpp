@@ -1,6 +1,7 @@
 #include "atdata/core/dynamic_sample.hpp"
 
 #include "atdata/core/array_encoding.hpp"
+#include "atdata/core/sample.hpp"
 
 namespace atdata {
 
@@ -51,7 +52,7 @@ Value read_typed_value(msgpack::Reader& r, const FieldType& t, bool optional, st
       const auto start = r.offset();
       const auto b = r.read_bin();
       try {
-        return Value(decode_array(r.share(b)));
+        return Value(detail::decode_array_memo(r.share(b)));
       } catch (const DecodeError& e) {
         throw DecodeError("field '" + std::string(field) + "' (bin value at byte " + std::to_string(start) +
                           "): " + e.what());

@@ -1,5 +1,8 @@
 #include "atdata/core/sample.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace atdata::detail {
 
 void throw_field_type(std::string_view field, const char* expected, const msgpack::Reader& r) {
@@ -31,6 +34,44 @@ void throw_missing_field(std::string_view field) {
 
 void throw_key_not_str(const msgpack::Reader& r) {
   throw DecodeError(std::string("packed sample: map key must be str, got ") + r.peek_name(), r.offset());
+}
+
+namespace {
+struct ArrayHeaderMemo {
+  bool valid = false;
+  std::size_t header_len = 0;  // bytes before the data (whole .npy/compact header)
+  std::size_t nbytes = 0;      // data bytes that must follow
+  std::byte header[256];
+  Dtype dtype;
+  std::array<std::int64_t, NDArray::kInlineRank> shape{};
+  std::size_t ndim = 0;
+};
+thread_local ArrayHeaderMemo t_memo;
+}  // namespace
+
+NDArray decode_array_memo(const SharedBytes& bin) {
+  auto& m = t_memo;
+  if (m.valid && bin.size() >= m.header_len && bin.size() - m.header_len == m.nbytes &&
+      std::memcmp(bin.data(), m.header, m.header_len) == 0) {
+    return NDArray::view(m.dtype, std::span<const std::int64_t>(m.shape.data(), m.ndim),
+                         bin.slice(m.header_len, m.nbytes));
+  }
+  NDArray a = decode_array(bin);
+  // Remember only plain zero-copy results whose data is the buffer's tail
+  // (C order; Fortran-order inputs are transposed copies and are not cached).
+  if (a.is_view() && a.ndim() <= NDArray::kInlineRank && a.nbytes() > 0 && a.nbytes() <= bin.size()) {
+    const std::size_t hl = bin.size() - a.nbytes();
+    if (hl <= sizeof m.header && a.bytes().data() == bin.data() + hl) {
+      m.valid = true;
+      m.header_len = hl;
+      m.nbytes = a.nbytes();
+      std::memcpy(m.header, bin.data(), hl);
+      m.dtype = a.dtype();
+      m.ndim = a.ndim();
+      std::copy(a.shape().begin(), a.shape().end(), m.shape.begin());
+    }
+  }
+  return a;
 }
 
 }  // namespace atdata::detail

@@ -427,3 +427,37 @@ TEST(Sample, MalformedInputs) {
   deep += "c0";
   EXPECT_THROW((void)unpack<WithAny>(SharedBytes::copy_of(from_hex(deep))), DecodeError);
 }
+
+TEST(Sample, ArrayHeaderMemoNeverConfusesArrays) {
+  // Consecutive decodes hit the per-thread header memo; arrays whose headers
+  // differ in any byte (shape, dtype, order) must still decode as themselves.
+  std::vector<NDArray> arrays;
+  const float f6[] = {1, 2, 3, 4, 5, 6};
+  const auto base = NDArray::from_span(std::span<const float>(f6));
+  arrays.push_back(base.reshape({2, 3}));
+  arrays.push_back(base.reshape({3, 2}));
+  arrays.push_back(base);
+  arrays.push_back(base.to(Dtype::of<float>().with_byte_order(ByteOrder::Big)));
+  arrays.push_back(base.to<std::int32_t>());
+  arrays.push_back(base.reshape({2, 3}));
+  arrays.push_back(NDArray::zeros(Dtype::of<float>(), {0}));
+  arrays.push_back(base.reshape({2, 3}));
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& a : arrays) {
+      Basic s{a, 1, "x"};
+      const auto back = unpack<Basic>(SharedBytes::adopt(pack(s)));
+      EXPECT_EQ(back.features, a) << a.describe();
+    }
+  }
+  // A cached header followed by too few / too many data bytes is still an error.
+  Basic s{base.reshape({2, 3}), 1, "x"};
+  (void)unpack<Basic>(SharedBytes::adopt(pack(s)));
+  auto packed = pack(s);
+  // Layout: 83, a8 "features", c4 <len>, .npy bytes, ...
+  ASSERT_EQ(packed[10], std::byte{0xc4});
+  auto shorter = packed;
+  shorter[11] = static_cast<std::byte>(static_cast<unsigned>(shorter[11]) - 4);
+  shorter.erase(shorter.begin() + 12 + static_cast<std::ptrdiff_t>(static_cast<unsigned>(shorter[11])),
+                shorter.begin() + 12 + static_cast<std::ptrdiff_t>(static_cast<unsigned>(shorter[11])) + 4);
+  EXPECT_THROW((void)unpack<Basic>(SharedBytes::copy_of(shorter)), DecodeError);
+}

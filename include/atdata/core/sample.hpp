@@ -82,6 +82,14 @@ namespace detail {
 [[noreturn]] void throw_missing_field(std::string_view field);
 [[noreturn]] void throw_key_not_str(const msgpack::Reader& r);
 
+// decode_array() memoized on the header bytes: consecutive samples of a
+// stream almost always carry byte-identical .npy headers, and parsing the
+// header text dominates decode time. On a hit the array is the same
+// zero-copy view decode_array() would return (the parse is a pure function of
+// the header bytes, and the data length is re-checked); the memo is
+// thread_local, so there is no sharing or locking.
+NDArray decode_array_memo(const SharedBytes& bin);
+
 template <class T>
 constexpr const char* int_type_name() noexcept {
   if constexpr (std::is_signed_v<T>) {
@@ -190,7 +198,7 @@ struct FieldCodec<NDArray> {
     const auto start = r.offset();
     const auto b = r.read_bin();
     try {
-      out = decode_array(r.share(b));
+      out = detail::decode_array_memo(r.share(b));
     } catch (const DecodeError& e) {
       detail::throw_field_array(field, e, start);
     }
