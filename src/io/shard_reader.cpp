@@ -75,7 +75,28 @@ ShardReader::ShardReader(ByteSourcePtr source)
       grouper_(url_) {}
 
 asio::awaitable<std::size_t> ShardReader::read(std::vector<RawSample>& out, std::size_t max) {
+  if (pending_error_) {
+    // Samples completed before the damage were handed out by the previous
+    // call; now report it.
+    std::exception_ptr e = pending_error_;
+    pending_error_ = nullptr;
+    done_ = true;
+    std::rethrow_exception(e);
+  }
   std::size_t n = 0;
+  try {
+    co_await read_some(out, max, n);
+  } catch (const Error&) {
+    if (n == 0) {
+      done_ = true;
+      throw;
+    }
+    pending_error_ = std::current_exception();
+  }
+  co_return n;
+}
+
+asio::awaitable<void> ShardReader::read_some(std::vector<RawSample>& out, std::size_t max, std::size_t& n) {
   while (n < max && !done_) {
     if (auto entry = parser_.pop()) {
       if (auto s = grouper_.push(std::move(*entry))) {
@@ -96,13 +117,14 @@ asio::awaitable<std::size_t> ShardReader::read(std::vector<RawSample>& out, std:
     if (chunk.empty()) parser_.finish();  // throws: the archive did not end cleanly
     parser_.feed(std::move(chunk));
   }
-  co_return n;
 }
 
 asio::awaitable<std::optional<RawSample>> ShardReader::next() {
   std::vector<RawSample> one;
-  if (co_await read(one, 1) == 0) co_return std::nullopt;
-  co_return std::move(one.front());
+  const std::size_t n = co_await read(one, 1);
+  std::optional<RawSample> out;
+  if (n > 0) out.emplace(std::move(one.front()));
+  co_return out;
 }
 
 }  // namespace atdata

@@ -4,6 +4,7 @@
 // payloads are zero-copy slices of the source's chunks whenever possible.
 
 #include <cstddef>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,15 +66,20 @@ class ShardReader {
 
   // Appends up to `max` samples to `out` and returns how many; 0 means the
   // shard is finished. Batching many samples per suspension keeps the
-  // coroutine overhead off the per-sample path.
+  // coroutine overhead off the per-sample path. When the shard turns out to
+  // be damaged, the complete samples before the damage are returned first
+  // and the ShardError is thrown by the next call.
   asio::awaitable<std::size_t> read(std::vector<RawSample>& out, std::size_t max);
   asio::awaitable<std::optional<RawSample>> next();
 
   const std::string& url() const noexcept { return *url_; }
 
  private:
+  asio::awaitable<void> read_some(std::vector<RawSample>& out, std::size_t max, std::size_t& n);
+
   ByteSourcePtr source_;
   std::shared_ptr<const std::string> url_;
+  std::exception_ptr pending_error_;
   TarParser parser_;
   SampleGrouper grouper_;
   bool done_ = false;

@@ -1,0 +1,228 @@
+#pragma once
+// atdata::Dataset<T>: a WebDataset of packed samples of a described struct T
+// (and DynamicDataset over a run-time SampleSchema), as Python's
+// `atdata.Dataset[T](url)` (api-surface §8, wire-format §3–5).
+//
+//   atdata::Dataset<ImageSample> ds("data/train-{000000..000099}.tar");
+//   for (const auto& batch : ds.ordered(32)) { … batch.stacked<&ImageSample::image>() … }
+//   for (const auto& s : ds.ordered(atdata::unbatched)) { … }             // samples
+//   auto it = ds.shuffled({.seed = 7, .epoch = e}, 32);                    // reproducible
+//   while (auto b = co_await it.next()) { … }                              // async
+//
+// Construction is lazy (no I/O). Each ordered()/shuffled() call returns an
+// independent loader; iterating it opens shards on demand. Everything up to
+// the raw samples is the non-template RawLoader; only decoding is templated.
+
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "atdata/core/dynamic_sample.hpp"
+#include "atdata/core/sample.hpp"
+#include "atdata/core/sample_batch.hpp"
+#include "atdata/dataset/raw_loader.hpp"
+#include "atdata/io/blocking.hpp"
+
+namespace atdata {
+
+// Tag: iterate samples instead of batches (Python `batch_size=None`).
+struct Unbatched {};
+inline constexpr Unbatched unbatched{};
+
+struct DatasetOptions {
+  // Node/worker split: this process reads shards rank, rank + world_size, …
+  std::size_t rank = 0;
+  std::size_t world_size = 1;
+  ShardOpener opener;  // empty = open_shard (paths, file:, registered schemes)
+};
+
+// The msgpack member of a raw sample; ShardError naming shard and key if the
+// sample has none (wire-format §3.2 step 8).
+const SharedBytes& msgpack_member(const RawSample& raw);
+
+// A single-pass loader over decoded items (batches or samples). `Decode` maps
+// a group of raw samples to one Item.
+template <class Item, class Decode>
+class Loader {
+ public:
+  Loader(LoaderConfig config, Decode decode) : raw_(std::move(config)), decode_(std::move(decode)) {}
+
+  // The next item, or nullopt at the end. Runs on the caller's executor.
+  asio::awaitable<std::optional<Item>> next() {
+    const bool more = co_await raw_.next_group(group_);
+    std::optional<Item> out;
+    if (more) out.emplace(decode_(group_));
+    co_return out;
+  }
+
+  // Where to resume after the last item returned.
+  const IterationState& state() const noexcept { return raw_.state(); }
+  // The shards this loader reads, in reading order.
+  const std::vector<std::string>& shards() const noexcept { return raw_.shards(); }
+
+  // Blocking iteration for simple programs: drives a private io_context.
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Item;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Item*;
+    using reference = const Item&;
+
+    iterator() = default;
+    explicit iterator(Loader* l) : loader_(l) { advance(); }
+    const Item& operator*() const { return *loader_->current_; }
+    const Item* operator->() const { return &*loader_->current_; }
+    iterator& operator++() {
+      advance();
+      return *this;
+    }
+    void operator++(int) { advance(); }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
+      return !it.loader_ || !it.loader_->has_current();
+    }
+
+   private:
+    void advance() { loader_->current_ = run_blocking(loader_->context(), loader_->next()); }
+    Loader* loader_ = nullptr;
+  };
+  iterator begin() { return iterator(this); }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+  bool has_current() const noexcept { return current_.has_value(); }
+
+  // Convenience: the next item, blocking.
+  std::optional<Item> next_blocking() { return run_blocking(context(), next()); }
+
+ private:
+  asio::io_context& context() {
+    if (!ctx_) ctx_ = std::make_unique<asio::io_context>(1);
+    return *ctx_;
+  }
+
+  RawLoader raw_;
+  Decode decode_;
+  std::vector<RawSample> group_;
+  std::optional<Item> current_;
+  std::unique_ptr<asio::io_context> ctx_;
+};
+
+namespace detail {
+
+template <DescribedSample T>
+struct DecodeTypedBatch {
+  SampleBatch<T> operator()(const std::vector<RawSample>& group) const {
+    std::vector<T> samples(group.size());
+    for (std::size_t i = 0; i < group.size(); ++i) unpack_into(msgpack_member(group[i]), samples[i]);
+    return SampleBatch<T>(std::move(samples));
+  }
+};
+
+template <DescribedSample T>
+struct DecodeTypedSample {
+  T operator()(const std::vector<RawSample>& group) const { return unpack<T>(msgpack_member(group.front())); }
+};
+
+struct DecodeDynamicBatch {
+  std::shared_ptr<const SampleSchema> schema;
+  DynamicBatch operator()(const std::vector<RawSample>& group) const;
+};
+
+struct DecodeDynamicSample {
+  std::shared_ptr<const SampleSchema> schema;
+  DynamicSample operator()(const std::vector<RawSample>& group) const;
+};
+
+// Shared by Dataset<T> and DynamicDataset: URL handling and loader configs.
+class DatasetBase {
+ public:
+  DatasetBase(std::string url, DatasetOptions options) : url_(std::move(url)), options_(std::move(options)) {}
+
+  // The URL pattern as given.
+  const std::string& url() const noexcept { return url_; }
+  // The fully expanded shard list (wire-format §5.1), all ranks.
+  std::vector<std::string> shard_list() const;
+  std::vector<std::string> list_shards() const { return shard_list(); }
+  const DatasetOptions& options() const noexcept { return options_; }
+
+ protected:
+  LoaderConfig config(std::size_t batch_size, std::optional<ShuffleOptions> shuffle,
+                      std::optional<IterationState> resume) const;
+
+ private:
+  std::string url_;
+  DatasetOptions options_;
+};
+
+}  // namespace detail
+
+template <DescribedSample T>
+class Dataset : public detail::DatasetBase {
+ public:
+  using sample_type = T;
+  using batch_type = SampleBatch<T>;
+  using BatchLoader = Loader<SampleBatch<T>, detail::DecodeTypedBatch<T>>;
+  using SampleLoader = Loader<T, detail::DecodeTypedSample<T>>;
+
+  explicit Dataset(std::string url, DatasetOptions options = {})
+      : DatasetBase(std::move(url), std::move(options)) {}
+
+  // In shard order, batches of batch_size (last one may be smaller; batches
+  // span shards). batch_size 0 → InvalidArgument.
+  BatchLoader ordered(std::size_t batch_size = 1, std::optional<IterationState> resume = {}) const {
+    return BatchLoader(config(batch_size, std::nullopt, resume), {});
+  }
+  SampleLoader ordered(Unbatched, std::optional<IterationState> resume = {}) const {
+    return SampleLoader(config(1, std::nullopt, resume), {});
+  }
+
+  // Buffered shard + sample shuffle (wire-format §4), reproducible per
+  // (seed, epoch).
+  BatchLoader shuffled(ShuffleOptions shuffle, std::size_t batch_size = 1,
+                       std::optional<IterationState> resume = {}) const {
+    return BatchLoader(config(batch_size, shuffle, resume), {});
+  }
+  BatchLoader shuffled(std::size_t buffer_shards = 100, std::size_t buffer_samples = 10000,
+                       std::size_t batch_size = 1, std::uint64_t seed = 0, std::uint64_t epoch = 0) const {
+    return shuffled(ShuffleOptions{buffer_shards, buffer_samples, seed, epoch}, batch_size);
+  }
+  SampleLoader shuffled(ShuffleOptions shuffle, Unbatched, std::optional<IterationState> resume = {}) const {
+    return SampleLoader(config(1, shuffle, resume), {});
+  }
+};
+
+// A dataset decoded against a run-time schema, or schemaless (schema null:
+// fields in stored order, values decoded generically).
+class DynamicDataset : public detail::DatasetBase {
+ public:
+  using BatchLoader = Loader<DynamicBatch, detail::DecodeDynamicBatch>;
+  using SampleLoader = Loader<DynamicSample, detail::DecodeDynamicSample>;
+
+  DynamicDataset(std::string url, std::shared_ptr<const SampleSchema> schema, DatasetOptions options = {})
+      : DatasetBase(std::move(url), std::move(options)), schema_(std::move(schema)) {}
+
+  const std::shared_ptr<const SampleSchema>& schema() const noexcept { return schema_; }
+
+  BatchLoader ordered(std::size_t batch_size = 1, std::optional<IterationState> resume = {}) const {
+    return BatchLoader(config(batch_size, std::nullopt, resume), {schema_});
+  }
+  SampleLoader ordered(Unbatched, std::optional<IterationState> resume = {}) const {
+    return SampleLoader(config(1, std::nullopt, resume), {schema_});
+  }
+  BatchLoader shuffled(ShuffleOptions shuffle, std::size_t batch_size = 1,
+                       std::optional<IterationState> resume = {}) const {
+    return BatchLoader(config(batch_size, shuffle, resume), {schema_});
+  }
+  SampleLoader shuffled(ShuffleOptions shuffle, Unbatched, std::optional<IterationState> resume = {}) const {
+    return SampleLoader(config(1, shuffle, resume), {schema_});
+  }
+
+ private:
+  std::shared_ptr<const SampleSchema> schema_;
+};
+
+}  // namespace atdata

@@ -1,0 +1,44 @@
+#include "atdata/dataset/shard_opener.hpp"
+
+#include <map>
+#include <mutex>
+
+#include "atdata/error.hpp"
+#include "atdata/io/shard_urls.hpp"
+
+namespace atdata {
+namespace {
+
+struct Registry {
+  std::mutex mu;
+  std::map<std::string, ShardOpener> openers;
+};
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+}  // namespace
+
+void register_shard_scheme(const std::string& scheme, ShardOpener opener) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mu);
+  r.openers[scheme] = std::move(opener);
+}
+
+ByteSourcePtr open_shard(const std::string& url, const asio::any_io_executor& ex) {
+  if (url == "-") return open_file_source("-", url);
+  std::string scheme = url_scheme(url);
+  if (scheme.empty()) return open_file_source(url, url);
+  if (scheme == "file") return open_file_source(file_url_to_path(url), url);
+  ShardOpener opener;
+  {
+    Registry& r = registry();
+    std::lock_guard lock(r.mu);
+    if (auto it = r.openers.find(scheme); it != r.openers.end()) opener = it->second;
+  }
+  if (!opener) throw ShardError(url, 0, "no handler for URL scheme '" + scheme + "'");
+  return opener(url, ex);
+}
+
+}  // namespace atdata
