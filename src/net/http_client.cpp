@@ -1,0 +1,752 @@
+#include "atdata/net/http_client.hpp"
+
+#include <poll.h>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <variant>
+
+#include "atdata/error.hpp"
+#include "atdata/net/url.hpp"
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace atdata::net {
+namespace detail {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using Parser = http::response_parser<http::buffer_body>;
+
+// Bodies of redirect answers up to this size are read and dropped so the
+// connection can be reused; larger ones cost a reconnect instead.
+constexpr std::size_t kRedirectDrainBytes = 64 * 1024;
+constexpr std::size_t kErrorSnippetBytes = 200;
+
+std::string ms(std::chrono::milliseconds d) {
+  return std::to_string(d.count()) + " ms";
+}
+
+bool is_token_char(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (std::isalnum(u)) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+struct Connection {
+  std::variant<beast::tcp_stream, TlsStream> stream;
+  // Bytes read past the current parser position. Must be empty when a
+  // connection goes back to the pool (anything else is a protocol error).
+  beast::flat_buffer buffer;
+  Clock::time_point idle_since{};
+
+  explicit Connection(const asio::any_io_executor& ex) : stream(std::in_place_index<0>, ex) {}
+  Connection(const asio::any_io_executor& ex, ssl::context& ctx) : stream(std::in_place_index<1>, ex, ctx) {}
+
+  beast::tcp_stream& tcp() {
+    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream);
+  }
+  SSL* ssl_handle() { return stream.index() == 1 ? std::get<1>(stream).native_handle() : nullptr; }
+
+  // A pooled connection the peer has closed (or sent unsolicited bytes on) is
+  // readable; checking with a zero-timeout poll avoids most stale-reuse races.
+  bool peer_closed() {
+    auto& sock = tcp().socket();
+    if (!sock.is_open()) return true;
+    pollfd p{sock.native_handle(), POLLIN, 0};
+    return ::poll(&p, 1, 0) != 0;
+  }
+};
+
+using ConnPtr = std::unique_ptr<Connection>;
+using WaitHandler = asio::any_completion_handler<void(error_code, ConnPtr)>;
+struct Waiter {
+  WaitHandler handler;
+  asio::any_io_executor ex;  // where the waiting coroutine resumes
+};
+
+struct HostPool {
+  std::vector<ConnPtr> idle;  // most recently used last
+  std::size_t total = 0;      // idle + leased slots
+  std::deque<Waiter> waiters;
+};
+
+struct ClientImpl;
+
+// One reserved pool slot, with or without an open connection. Giving it back
+// either parks the connection, hands it (or the bare slot) to the next waiter,
+// or frees the slot.
+struct SlotLease {
+  std::shared_ptr<ClientImpl> impl;
+  std::string key;
+  ConnPtr conn;
+  bool held = false;
+
+  SlotLease() = default;
+  SlotLease(SlotLease&& o) noexcept
+      : impl(std::move(o.impl)),
+        key(std::move(o.key)),
+        conn(std::move(o.conn)),
+        held(std::exchange(o.held, false)) {}
+  SlotLease& operator=(SlotLease&& o) noexcept {
+    if (this != &o) {
+      give_back(false);
+      impl = std::move(o.impl);
+      key = std::move(o.key);
+      conn = std::move(o.conn);
+      held = std::exchange(o.held, false);
+    }
+    return *this;
+  }
+  ~SlotLease() { give_back(false); }
+  void give_back(bool reusable);
+};
+
+struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
+  asio::any_io_executor ex;
+  HttpClientOptions opt;
+  ssl::context ssl_ctx{ssl::context::tls_client};
+
+  std::mutex mu;
+  std::map<std::string, HostPool> pools;
+
+  std::atomic<std::uint64_t> n_opened{0}, n_sent{0}, n_reused{0}, n_retries{0};
+
+  ClientImpl(asio::any_io_executor e, HttpClientOptions o) : ex(std::move(e)), opt(std::move(o)) {
+    if (opt.max_connections_per_host == 0)
+      throw InvalidArgument("HttpClientOptions.max_connections_per_host must be >= 1");
+    if (opt.body_chunk_bytes < 1024)
+      throw InvalidArgument("HttpClientOptions.body_chunk_bytes must be >= 1024");
+    if (opt.max_redirects < 0) throw InvalidArgument("HttpClientOptions.max_redirects must be >= 0");
+    if (opt.max_header_bytes == 0 || opt.max_header_bytes > 0xffffffffu) {
+      throw InvalidArgument("HttpClientOptions.max_header_bytes out of range");
+    }
+    ssl_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    if (opt.tls.verify_peer) {
+      if (opt.tls.use_system_ca) ssl_ctx.set_default_verify_paths();
+      if (!opt.tls.ca_file.empty()) {
+        error_code ec;
+        ssl_ctx.load_verify_file(opt.tls.ca_file, ec);
+        if (ec) throw InvalidArgument("cannot load CA file '" + opt.tls.ca_file + "': " + ec.message());
+      }
+      ssl_ctx.set_verify_mode(ssl::verify_peer);
+    } else {
+      ssl_ctx.set_verify_mode(ssl::verify_none);
+    }
+  }
+
+  // ---- pool ---------------------------------------------------------------
+
+  // Under mu: an idle live connection, or a fresh slot (engaged but null).
+  std::optional<ConnPtr> try_take(HostPool& p) {
+    const auto now = Clock::now();
+    while (!p.idle.empty()) {
+      ConnPtr c = std::move(p.idle.back());
+      p.idle.pop_back();
+      if (now - c->idle_since > opt.pool_idle_timeout || c->peer_closed()) {
+        --p.total;
+        continue;
+      }
+      return c;
+    }
+    if (p.total < opt.max_connections_per_host) {
+      ++p.total;
+      return ConnPtr{};
+    }
+    return std::nullopt;
+  }
+
+  asio::awaitable<SlotLease> acquire(const std::string& key) {
+    SlotLease lease;
+    lease.impl = shared_from_this();
+    lease.key = key;
+    {
+      std::lock_guard lk(mu);
+      if (auto got = try_take(pools[key])) {
+        lease.conn = std::move(*got);
+        lease.held = true;
+        co_return lease;
+      }
+    }
+    lease.conn = co_await asio::async_initiate<decltype(asio::use_awaitable), void(error_code, ConnPtr)>(
+        [this, &key](auto handler) {
+          Waiter w{WaitHandler(), asio::get_associated_executor(handler, ex)};
+          w.handler = WaitHandler(std::move(handler));
+          std::unique_lock lk(mu);
+          auto& p = pools[key];
+          if (auto got = try_take(p)) {
+            lk.unlock();
+            complete(std::move(w), std::move(*got));
+            return;
+          }
+          p.waiters.push_back(std::move(w));
+        },
+        asio::use_awaitable);
+    lease.held = true;
+    co_return lease;
+  }
+
+  static void complete(Waiter w, ConnPtr c) {
+    auto wex = w.ex;
+    asio::post(wex, [h = std::move(w.handler), c = std::move(c)]() mutable {
+      std::move(h)(error_code{}, std::move(c));
+    });
+  }
+
+  void release(const std::string& key, ConnPtr c, bool reusable) {
+    Waiter h;
+    {
+      std::lock_guard lk(mu);
+      auto& p = pools[key];
+      if (!reusable || (c && c->buffer.size() != 0)) c.reset();
+      if (c) c->idle_since = Clock::now();
+      if (!p.waiters.empty()) {
+        h = std::move(p.waiters.front());
+        p.waiters.pop_front();
+      } else if (c) {
+        p.idle.push_back(std::move(c));
+      } else {
+        --p.total;
+      }
+    }
+    if (h.handler) complete(std::move(h), std::move(c));  // the slot (and maybe the connection) moves on
+  }
+
+  void close_idle() {
+    std::lock_guard lk(mu);
+    for (auto& [k, p] : pools) {
+      p.total -= p.idle.size();
+      p.idle.clear();
+    }
+  }
+
+  // ---- connection setup ---------------------------------------------------
+
+  [[noreturn]] static void fail(const std::string& what, std::string_view phase, const error_code& ec,
+                                std::chrono::milliseconds timeout, SSL* ssl = nullptr) {
+    if (ec == beast::error::timeout) {
+      throw NetworkError(what + ": " + std::string(phase) + " timed out after " + ms(timeout));
+    }
+    std::string msg = what + ": " + std::string(phase) + ": " + ec.message();
+    if (ssl) {
+      const long vr = SSL_get_verify_result(ssl);
+      if (vr != X509_V_OK) msg += std::string(" (") + X509_verify_cert_error_string(vr) + ")";
+    }
+    throw NetworkError(msg);
+  }
+
+  asio::awaitable<ConnPtr> connect(const HttpUrl& u, const std::string& what) {
+    using namespace asio::experimental::awaitable_operators;
+    const std::string port = std::to_string(u.port);
+    const std::string where =
+        (u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host) + ":" + port;
+    tcp::resolver::results_type eps;
+    if (u.host_is_ip) {
+      error_code ec;
+      auto addr = asio::ip::make_address(u.host, ec);
+      if (ec) throw NetworkError(what + ": bad IP address");
+      eps = tcp::resolver::results_type::create(tcp::endpoint(addr, u.port), u.host, port);
+    } else {
+      tcp::resolver resolver(ex);
+      asio::steady_timer timer(ex, opt.connect_timeout);
+      std::variant<tcp::resolver::results_type, std::monostate> r;
+      try {
+        r = co_await (resolver.async_resolve(u.host, port, asio::use_awaitable) ||
+                      timer.async_wait(asio::use_awaitable));
+      } catch (const boost::system::system_error& e) {
+        fail(what, "resolve " + u.host, e.code(), opt.connect_timeout);
+      }
+      if (r.index() == 1) fail(what, "resolve " + u.host, beast::error::timeout, opt.connect_timeout);
+      eps = std::get<0>(std::move(r));
+    }
+
+    ConnPtr c = u.tls() ? std::make_unique<Connection>(ex, ssl_ctx) : std::make_unique<Connection>(ex);
+    auto& t = c->tcp();
+    error_code ec;
+    t.expires_after(opt.connect_timeout);
+    co_await t.async_connect(eps, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) fail(what, "connect to " + where, ec, opt.connect_timeout);
+    t.socket().set_option(tcp::no_delay(true), ec);
+
+    if (u.tls()) {
+      auto& s = std::get<1>(c->stream);
+      SSL* h = s.native_handle();
+      if (u.host_is_ip) {
+        // RFC 6066: no SNI for IP literals; verify against the IP SANs.
+        if (opt.tls.verify_peer && X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(h), u.host.c_str()) != 1) {
+          throw NetworkError(what + ": cannot set TLS verification address");
+        }
+      } else {
+        if (SSL_set_tlsext_host_name(h, u.host.c_str()) != 1)
+          throw NetworkError(what + ": cannot set TLS SNI");
+        // OpenSSL's own host check reports "hostname mismatch" as the verify result.
+        if (opt.tls.verify_peer && SSL_set1_host(h, u.host.c_str()) != 1) {
+          throw NetworkError(what + ": cannot set TLS verification host");
+        }
+      }
+      t.expires_after(opt.tls_handshake_timeout);
+      co_await s.async_handshake(ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) fail(what, "TLS handshake with " + where, ec, opt.tls_handshake_timeout, h);
+    }
+    t.expires_never();
+    ++n_opened;
+    co_return c;
+  }
+
+  // ---- one request/response exchange ---------------------------------------
+
+  static http::request<http::empty_body> make_header(const HttpRequest& req, const HttpUrl& u,
+                                                     const std::string& ua) {
+    http::request<http::empty_body> h;
+    h.version(11);
+    h.method_string(req.method);
+    h.target(u.target);
+    for (const auto& [name, value] : req.headers) {
+      if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char)) {
+        throw InvalidArgument("invalid HTTP header name '" + name + "'");
+      }
+      // The value is not quoted back: header values carry credentials.
+      if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+        throw InvalidArgument("HTTP header '" + name + "' has a value with CR, LF or NUL");
+      }
+      if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding")) continue;  // framing is ours
+      h.insert(name, value);
+    }
+    if (h.find(http::field::host) == h.end()) h.set(http::field::host, u.host_header());
+    if (h.find(http::field::user_agent) == h.end() && !ua.empty()) h.set(http::field::user_agent, ua);
+    const bool wants_length =
+        !req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
+    if (wants_length) h.set(http::field::content_length, std::to_string(req.body.size()));
+    return h;
+  }
+
+  template <class S>
+  static asio::awaitable<void> write_bytes(S& s, beast::tcp_stream& t, std::span<const std::byte> b,
+                                           std::chrono::milliseconds timeout, error_code& ec) {
+    t.expires_after(timeout);
+    co_await asio::async_write(s, asio::buffer(b.data(), b.size()),
+                               asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  // Writes header and body. Returns a transport error in `ec`; throws for
+  // errors of the body producer (those are not retried).
+  template <class S>
+  asio::awaitable<void> write_request(S& s, beast::tcp_stream& t, http::request<http::empty_body>& hdr,
+                                      const RequestBody& body, const std::string& what, error_code& ec) {
+    http::request_serializer<http::empty_body> sr(hdr);
+    t.expires_after(opt.write_timeout);
+    co_await http::async_write(s, sr, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    const auto& v = body.variant();
+    if (auto* str = std::get_if<std::string>(&v)) {
+      co_await write_bytes(s, t, std::as_bytes(std::span(str->data(), str->size())), opt.write_timeout, ec);
+    } else if (auto* sb = std::get_if<SharedBytes>(&v)) {
+      co_await write_bytes(s, t, sb->span(), opt.write_timeout, ec);
+    } else if (auto* st = std::get_if<RequestBody::Stream>(&v)) {
+      if (!st->open) throw InvalidArgument(what + ": stream request body has no opener");
+      BodyChunkReader next = st->open();
+      std::uint64_t sent = 0;
+      for (;;) {
+        SharedBytes chunk = co_await next();
+        if (chunk.empty()) break;
+        if (chunk.size() > st->length - sent) {
+          throw InvalidArgument(what + ": request body stream yields more than the declared " +
+                                std::to_string(st->length) + " bytes");
+        }
+        co_await write_bytes(s, t, chunk.span(), opt.write_timeout, ec);
+        if (ec) co_return;
+        sent += chunk.size();
+      }
+      if (sent != st->length) {
+        throw InvalidArgument(what + ": request body stream ended after " + std::to_string(sent) +
+                              " bytes, declared " + std::to_string(st->length));
+      }
+    }
+  }
+
+  struct Attempt {
+    error_code ec;
+    std::string_view phase;
+    std::chrono::milliseconds timeout{};
+    bool got_response_bytes = false;
+    std::unique_ptr<Parser> parser;
+  };
+
+  template <class S>
+  asio::awaitable<void> exchange_on(S& s, Connection& c, const HttpRequest& req, const HttpUrl& u,
+                                    const std::string& what, Attempt& a) {
+    auto& t = c.tcp();
+    auto hdr = make_header(req, u, opt.user_agent);
+    co_await write_request(s, t, hdr, req.body, what, a.ec);
+    if (a.ec) {
+      a.phase = "write request";
+      a.timeout = opt.write_timeout;
+      co_return;
+    }
+    // 1xx interim answers (100 Continue, 103 Early Hints) precede the real one.
+    for (int interim = 0;; ++interim) {
+      a.parser = std::make_unique<Parser>();
+      a.parser->header_limit(static_cast<std::uint32_t>(opt.max_header_bytes));
+      a.parser->body_limit(boost::none);
+      if (req.method == "HEAD") a.parser->skip(true);
+      t.expires_after(opt.read_header_timeout);
+      co_await http::async_read_header(s, c.buffer, *a.parser,
+                                       asio::redirect_error(asio::use_awaitable, a.ec));
+      a.got_response_bytes = a.got_response_bytes || a.parser->got_some() || c.buffer.size() != 0;
+      if (a.ec) {
+        a.phase = "read response header";
+        a.timeout = opt.read_header_timeout;
+        co_return;
+      }
+      const unsigned st = a.parser->get().result_int();
+      if (st >= 200 || st == 101) break;
+      if (interim >= 8) {
+        a.ec = http::error::bad_status;
+        a.phase = "too many 1xx responses";
+        co_return;
+      }
+    }
+  }
+
+  // Sends one request (no redirects) and reads the response header. A
+  // failure on a reused connection before any response byte is retried once
+  // on a new connection: the server most likely closed it while idle.
+  asio::awaitable<std::unique_ptr<StreamState>> exchange(const HttpRequest& req, const HttpUrl& u);
+
+  asio::awaitable<HttpResponseStream> open(HttpRequest req);
+  asio::awaitable<HttpResponse> request(HttpRequest req);
+};
+
+void SlotLease::give_back(bool reusable) {
+  if (!held) return;
+  held = false;
+  impl->release(key, std::move(conn), reusable);
+}
+
+struct StreamState {
+  std::shared_ptr<ClientImpl> impl;
+  SlotLease lease;
+  std::unique_ptr<Parser> parser;
+  int status = 0;
+  HttpHeaders headers;
+  std::string url;
+  std::string what;  // "GET <url>" for messages
+  std::optional<std::uint64_t> content_length;
+  std::uint64_t bytes = 0;
+  bool done = false;
+
+  void finish_if_done() {
+    if (!done && parser->is_done()) {
+      done = true;
+      lease.give_back(parser->keep_alive());
+    }
+  }
+
+  // Fills [p, p+n) with body bytes; returns how many (0 only at the end).
+  asio::awaitable<std::size_t> read_into(std::byte* p, std::size_t n) {
+    if (done || n == 0) co_return 0;
+    Connection& c = *lease.conn;
+    std::size_t filled = 0;
+    while (filled == 0 && !done) {
+      auto& body = parser->get().body();
+      body.data = p;
+      body.size = n;
+      body.more = true;
+      c.tcp().expires_after(impl->opt.read_body_idle_timeout);
+      error_code ec;
+      co_await std::visit(
+          [&](auto& s) {
+            return http::async_read(s, c.buffer, *parser, asio::redirect_error(asio::use_awaitable, ec));
+          },
+          c.stream);
+      if (ec == http::error::need_buffer) ec = {};
+      filled = n - body.size;
+      if (ec) {
+        lease.give_back(false);
+        done = true;
+        const std::uint64_t at = bytes + filled;
+        if (ec == beast::error::timeout) {
+          throw NetworkError(what + ": reading response body stalled at byte " + std::to_string(at) +
+                             " (no data for " + ms(impl->opt.read_body_idle_timeout) + ")");
+        }
+        throw NetworkError(what + ": reading response body failed at byte " + std::to_string(at) + ": " +
+                           ec.message());
+      }
+      finish_if_done();
+    }
+    bytes += filled;
+    co_return filled;
+  }
+
+  std::uint64_t remaining_hint() const {
+    return content_length && *content_length > bytes ? *content_length - bytes : 0;
+  }
+
+  template <class Container>
+  asio::awaitable<void> read_rest(Container& out, std::uint64_t limit) {
+    if (content_length && remaining_hint() > limit) {
+      throw NetworkError(what + ": response body of " + std::to_string(*content_length) +
+                         " bytes exceeds the limit of " + std::to_string(limit) + " bytes");
+    }
+    if (content_length) out.reserve(static_cast<std::size_t>(remaining_hint()));
+    const std::size_t step = impl->opt.body_chunk_bytes;
+    while (!done) {
+      const std::uint64_t room = limit - out.size() + 1;  // +1 detects overflow
+      std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(room, step));
+      if (content_length)
+        want = static_cast<std::size_t>(
+            std::min<std::uint64_t>(want, std::max<std::uint64_t>(remaining_hint(), 1)));
+      const std::size_t old = out.size();
+      out.resize(old + want);
+      const std::size_t n = co_await read_into(reinterpret_cast<std::byte*>(out.data()) + old, want);
+      out.resize(old + n);
+      if (out.size() > limit) {
+        lease.give_back(false);
+        done = true;
+        throw NetworkError(what + ": response body exceeds the limit of " + std::to_string(limit) + " bytes");
+      }
+    }
+  }
+};
+
+asio::awaitable<std::unique_ptr<StreamState>> ClientImpl::exchange(const HttpRequest& req, const HttpUrl& u) {
+  const std::string what = req.method + " " + u.str();
+  const std::string key = u.origin();
+  for (int attempt = 0;; ++attempt) {
+    SlotLease lease = co_await acquire(key);
+    const bool reused = lease.conn != nullptr;
+    if (!reused) lease.conn = co_await connect(u, what);
+    if (reused) ++n_reused;
+    ++n_sent;
+    Attempt a;
+    Connection& c = *lease.conn;
+    co_await std::visit([&](auto& s) { return exchange_on(s, c, req, u, what, a); }, c.stream);
+    if (a.ec) {
+      lease.give_back(false);  // closes the connection
+      if (reused && attempt == 0 && !a.got_response_bytes && a.ec != beast::error::timeout) {
+        ++n_retries;
+        continue;
+      }
+      fail(what, a.phase, a.ec, a.timeout);
+    }
+    auto st = std::make_unique<StreamState>();
+    st->impl = shared_from_this();
+    st->what = what;
+    st->url = u.str();
+    st->parser = std::move(a.parser);
+    const auto& msg = st->parser->get();
+    st->status = static_cast<int>(msg.result_int());
+    for (const auto& f : msg) st->headers.add(std::string(f.name_string()), std::string(f.value()));
+    if (req.method != "HEAD") {
+      if (auto cl = st->parser->content_length()) st->content_length = *cl;
+    }
+    st->lease = std::move(lease);
+    st->finish_if_done();
+    co_return st;
+  }
+}
+
+asio::awaitable<HttpResponseStream> ClientImpl::open(HttpRequest req) {
+  if (req.method.empty() || !std::all_of(req.method.begin(), req.method.end(), is_token_char)) {
+    throw InvalidArgument("invalid HTTP method '" + req.method + "'");
+  }
+  HttpUrl u = HttpUrl::parse(req.url);
+  const bool follow =
+      req.follow_redirects.value_or(opt.follow_redirects) && (req.method == "GET" || req.method == "HEAD");
+  for (int redirects = 0;;) {
+    auto st = co_await exchange(req, u);
+    const int s = st->status;
+    const bool redirect = s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
+    auto loc = st->headers.get("Location");
+    if (!follow || !redirect || !loc) co_return HttpResponseStream(std::move(st));
+    if (redirects >= opt.max_redirects) {
+      throw NetworkError(req.method + " " + u.str() + ": more than " + std::to_string(opt.max_redirects) +
+                         " redirects");
+    }
+    HttpUrl next;
+    try {
+      next = HttpUrl::parse(resolve_url(u.str(), *loc));
+    } catch (const InvalidArgument& e) {
+      throw NetworkError(req.method + " " + u.str() + ": bad redirect Location: " + e.what());
+    }
+    // Read a small redirect body so the connection stays reusable.
+    if (st->content_length && *st->content_length > kRedirectDrainBytes) {
+      st->lease.give_back(false);
+    } else {
+      std::array<std::byte, 4096> scratch;
+      std::size_t drained = 0;
+      while (!st->done && drained <= kRedirectDrainBytes) {
+        drained += co_await st->read_into(scratch.data(), scratch.size());
+      }
+      if (!st->done) st->lease.give_back(false);
+    }
+    st.reset();
+    // Credentials never follow a redirect to another origin.
+    if (next.origin() != u.origin()) {
+      req.headers.erase("Authorization");
+      req.headers.erase("Proxy-Authorization");
+      req.headers.erase("Cookie");
+      req.headers.erase("Host");
+    }
+    u = std::move(next);
+    ++redirects;
+  }
+}
+
+asio::awaitable<HttpResponse> ClientImpl::request(HttpRequest req) {
+  HttpResponseStream s = co_await open(std::move(req));
+  HttpResponse r;
+  r.status = s.status();
+  r.headers = s.headers();
+  r.url = s.url();
+  co_await s.s_->read_rest(r.body, opt.max_body_bytes);
+  co_return r;
+}
+
+}  // namespace detail
+
+// ---- HttpResponseStream ------------------------------------------------------
+
+HttpResponseStream::HttpResponseStream() = default;
+HttpResponseStream::HttpResponseStream(std::unique_ptr<detail::StreamState> s) : s_(std::move(s)) {}
+HttpResponseStream::HttpResponseStream(HttpResponseStream&&) noexcept = default;
+HttpResponseStream& HttpResponseStream::operator=(HttpResponseStream&&) noexcept = default;
+HttpResponseStream::~HttpResponseStream() = default;
+
+namespace {
+const HttpHeaders kNoHeaders;
+const std::string kNoUrl;
+}  // namespace
+
+int HttpResponseStream::status() const noexcept {
+  return s_ ? s_->status : 0;
+}
+const HttpHeaders& HttpResponseStream::headers() const noexcept {
+  return s_ ? s_->headers : kNoHeaders;
+}
+const std::string& HttpResponseStream::url() const noexcept {
+  return s_ ? s_->url : kNoUrl;
+}
+std::optional<std::uint64_t> HttpResponseStream::content_length() const noexcept {
+  return s_ ? s_->content_length : std::nullopt;
+}
+std::uint64_t HttpResponseStream::bytes_read() const noexcept {
+  return s_ ? s_->bytes : 0;
+}
+bool HttpResponseStream::done() const noexcept {
+  return !s_ || s_->done;
+}
+
+asio::awaitable<SharedBytes> HttpResponseStream::next() {
+  if (!s_ || s_->done) co_return SharedBytes{};
+  std::size_t want = s_->impl->opt.body_chunk_bytes;
+  if (s_->content_length)
+    want = static_cast<std::size_t>(std::clamp<std::uint64_t>(s_->remaining_hint(), 1, want));
+  // Uninitialised storage: the socket overwrites it, zeroing would cost a pass.
+  std::shared_ptr<std::byte[]> buf(new std::byte[want]);
+  const std::size_t n = co_await s_->read_into(buf.get(), want);
+  if (n == 0) co_return SharedBytes{};
+  co_return SharedBytes(std::shared_ptr<const void>(buf, buf.get()),
+                        std::span<const std::byte>(buf.get(), n));
+}
+
+asio::awaitable<SharedBytes> HttpResponseStream::read_all(std::uint64_t limit) {
+  if (!s_) co_return SharedBytes{};
+  std::vector<std::byte> v;
+  co_await s_->read_rest(v, limit);
+  co_return SharedBytes::adopt(std::move(v));
+}
+
+asio::awaitable<void> HttpResponseStream::throw_if_error() {
+  if (!s_ || ok()) co_return;
+  std::array<std::byte, detail::kErrorSnippetBytes + 1> buf;
+  std::size_t n = 0;
+  try {
+    while (n < buf.size() && !s_->done) n += co_await s_->read_into(buf.data() + n, buf.size() - n);
+  } catch (const NetworkError&) {
+    // The status is the error to report; a body that fails to arrive is not.
+  }
+  throw HttpError(s_->status, s_->url,
+                  body_snippet(std::string_view(reinterpret_cast<const char*>(buf.data()), n),
+                               detail::kErrorSnippetBytes));
+}
+
+// ---- HttpClient ----------------------------------------------------------------
+
+HttpClient::HttpClient(asio::any_io_executor ex, HttpClientOptions options)
+    : impl_(std::make_shared<detail::ClientImpl>(std::move(ex), std::move(options))) {}
+
+HttpClient::~HttpClient() {
+  impl_->close_idle();
+}
+
+asio::awaitable<HttpResponse> HttpClient::request(HttpRequest req) {
+  auto impl = impl_;  // keeps the pool alive even if the client is destroyed meanwhile
+  co_return co_await impl->request(std::move(req));
+}
+
+asio::awaitable<HttpResponseStream> HttpClient::open(HttpRequest req) {
+  auto impl = impl_;
+  co_return co_await impl->open(std::move(req));
+}
+
+asio::awaitable<HttpResponse> HttpClient::get(std::string url, HttpHeaders headers) {
+  HttpRequest req;
+  req.url = std::move(url);
+  req.headers = std::move(headers);
+  auto impl = impl_;
+  co_return co_await impl->request(std::move(req));
+}
+
+const HttpClientOptions& HttpClient::options() const noexcept {
+  return impl_->opt;
+}
+asio::any_io_executor HttpClient::get_executor() const noexcept {
+  return impl_->ex;
+}
+
+HttpPoolStats HttpClient::stats() const noexcept {
+  return HttpPoolStats{impl_->n_opened.load(), impl_->n_sent.load(), impl_->n_reused.load(),
+                       impl_->n_retries.load()};
+}
+
+void HttpClient::close_idle() {
+  impl_->close_idle();
+}
+
+}  // namespace atdata::net
