@@ -191,34 +191,40 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
     return std::nullopt;
   }
 
+  // (GCC 12 mis-destroys block-scoped coroutine locals around co_return in
+  // some shapes, so the coroutines here keep their locals at function scope
+  // and have a single co_return.)
   asio::awaitable<SlotLease> acquire(const std::string& key) {
     SlotLease lease;
     lease.impl = shared_from_this();
     lease.key = key;
+    std::optional<ConnPtr> got;
     {
       std::lock_guard lk(mu);
-      if (auto got = try_take(pools[key])) {
-        lease.conn = std::move(*got);
-        lease.held = true;
-        co_return lease;
-      }
+      got = try_take(pools[key]);
     }
-    lease.conn = co_await asio::async_initiate<decltype(asio::use_awaitable), void(error_code, ConnPtr)>(
-        [this, &key](auto handler) {
-          Waiter w{WaitHandler(), asio::get_associated_executor(handler, ex)};
-          w.handler = WaitHandler(std::move(handler));
-          std::unique_lock lk(mu);
-          auto& p = pools[key];
-          if (auto got = try_take(p)) {
-            lk.unlock();
-            complete(std::move(w), std::move(*got));
-            return;
-          }
-          p.waiters.push_back(std::move(w));
-        },
-        asio::use_awaitable);
+    if (got) {
+      lease.conn = std::move(*got);
+    } else {
+      lease.conn = co_await asio::async_initiate<decltype(asio::use_awaitable), void(error_code, ConnPtr)>(
+          [this, &key](auto handler) {
+            // Boost 1.81's any_completion_handler move-assignment recurses
+            // forever; only ever move-construct it.
+            asio::any_io_executor hex = asio::get_associated_executor(handler, ex);
+            Waiter w{WaitHandler(std::move(handler)), std::move(hex)};
+            std::unique_lock lk(mu);
+            auto& p = pools[key];
+            if (auto now = try_take(p)) {
+              lk.unlock();
+              complete(std::move(w), std::move(*now));
+              return;
+            }
+            p.waiters.push_back(std::move(w));
+          },
+          asio::use_awaitable);
+    }
     lease.held = true;
-    co_return lease;
+    co_return std::move(lease);
   }
 
   static void complete(Waiter w, ConnPtr c) {
@@ -229,14 +235,14 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
   }
 
   void release(const std::string& key, ConnPtr c, bool reusable) {
-    Waiter h;
+    std::optional<Waiter> h;
     {
       std::lock_guard lk(mu);
       auto& p = pools[key];
       if (!reusable || (c && c->buffer.size() != 0)) c.reset();
       if (c) c->idle_since = Clock::now();
       if (!p.waiters.empty()) {
-        h = std::move(p.waiters.front());
+        h.emplace(std::move(p.waiters.front()));
         p.waiters.pop_front();
       } else if (c) {
         p.idle.push_back(std::move(c));
@@ -244,7 +250,7 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
         --p.total;
       }
     }
-    if (h.handler) complete(std::move(h), std::move(c));  // the slot (and maybe the connection) moves on
+    if (h) complete(std::move(*h), std::move(c));  // the slot (and maybe the connection) moves on
   }
 
   void close_idle() {
@@ -477,12 +483,18 @@ struct StreamState {
     }
   }
 
+  // A transport failure. Sticky: every later read rethrows it. Bytes that
+  // arrived before the failure are delivered first, so the offset in the
+  // message is exactly where a resumed (Range) download has to continue.
+  std::exception_ptr failure;
+
   // Fills [p, p+n) with body bytes; returns how many (0 only at the end).
   asio::awaitable<std::size_t> read_into(std::byte* p, std::size_t n) {
+    if (failure) std::rethrow_exception(failure);
     if (done || n == 0) co_return 0;
-    Connection& c = *lease.conn;
     std::size_t filled = 0;
     while (filled == 0 && !done) {
+      Connection& c = *lease.conn;
       auto& body = parser->get().body();
       body.data = p;
       body.size = n;
@@ -498,14 +510,17 @@ struct StreamState {
       filled = n - body.size;
       if (ec) {
         lease.give_back(false);
-        done = true;
         const std::uint64_t at = bytes + filled;
         if (ec == beast::error::timeout) {
-          throw NetworkError(what + ": reading response body stalled at byte " + std::to_string(at) +
-                             " (no data for " + ms(impl->opt.read_body_idle_timeout) + ")");
+          failure = std::make_exception_ptr(NetworkError(what + ": reading response body stalled at byte " +
+                                                         std::to_string(at) + " (no data for " +
+                                                         ms(impl->opt.read_body_idle_timeout) + ")"));
+        } else {
+          failure = std::make_exception_ptr(NetworkError(what + ": reading response body failed at byte " +
+                                                         std::to_string(at) + ": " + ec.message()));
         }
-        throw NetworkError(what + ": reading response body failed at byte " + std::to_string(at) + ": " +
-                           ec.message());
+        if (filled == 0) std::rethrow_exception(failure);
+        break;
       }
       finish_if_done();
     }
@@ -547,37 +562,71 @@ struct StreamState {
 asio::awaitable<std::unique_ptr<StreamState>> ClientImpl::exchange(const HttpRequest& req, const HttpUrl& u) {
   const std::string what = req.method + " " + u.str();
   const std::string key = u.origin();
+  SlotLease lease;
+  Attempt a;
+  bool reused = false;
   for (int attempt = 0;; ++attempt) {
-    SlotLease lease = co_await acquire(key);
-    const bool reused = lease.conn != nullptr;
+    lease = co_await acquire(key);
+    reused = lease.conn != nullptr;
     if (!reused) lease.conn = co_await connect(u, what);
     if (reused) ++n_reused;
     ++n_sent;
-    Attempt a;
-    Connection& c = *lease.conn;
-    co_await std::visit([&](auto& s) { return exchange_on(s, c, req, u, what, a); }, c.stream);
-    if (a.ec) {
-      lease.give_back(false);  // closes the connection
-      if (reused && attempt == 0 && !a.got_response_bytes && a.ec != beast::error::timeout) {
-        ++n_retries;
-        continue;
-      }
-      fail(what, a.phase, a.ec, a.timeout);
+    a = Attempt{};
+    co_await std::visit([&](auto& s) { return exchange_on(s, *lease.conn, req, u, what, a); },
+                        lease.conn->stream);
+    if (!a.ec) break;
+    lease.give_back(false);  // closes the connection
+    if (reused && attempt == 0 && !a.got_response_bytes && a.ec != beast::error::timeout) {
+      ++n_retries;
+      continue;
     }
-    auto st = std::make_unique<StreamState>();
-    st->impl = shared_from_this();
-    st->what = what;
-    st->url = u.str();
-    st->parser = std::move(a.parser);
-    const auto& msg = st->parser->get();
-    st->status = static_cast<int>(msg.result_int());
-    for (const auto& f : msg) st->headers.add(std::string(f.name_string()), std::string(f.value()));
-    if (req.method != "HEAD") {
-      if (auto cl = st->parser->content_length()) st->content_length = *cl;
-    }
-    st->lease = std::move(lease);
-    st->finish_if_done();
-    co_return st;
+    fail(what, a.phase, a.ec, a.timeout);
+  }
+  auto st = std::make_unique<StreamState>();
+  st->impl = shared_from_this();
+  st->what = what;
+  st->url = u.str();
+  st->parser = std::move(a.parser);
+  const auto& msg = st->parser->get();
+  st->status = static_cast<int>(msg.result_int());
+  for (const auto& f : msg) st->headers.add(std::string(f.name_string()), std::string(f.value()));
+  if (req.method != "HEAD") {
+    if (auto cl = st->parser->content_length()) st->content_length = *cl;
+  }
+  st->lease = std::move(lease);
+  st->finish_if_done();
+  co_return std::move(st);
+}
+
+// Reads and drops a small redirect body so the connection stays reusable.
+asio::awaitable<void> drain_redirect(StreamState& st) {
+  std::array<std::byte, 4096> scratch;
+  std::size_t drained = 0;
+  if (st.content_length && *st.content_length > kRedirectDrainBytes) {
+    st.lease.give_back(false);
+    st.done = true;
+  }
+  while (!st.done && drained <= kRedirectDrainBytes) {
+    drained += co_await st.read_into(scratch.data(), scratch.size());
+  }
+  if (!st.done) st.lease.give_back(false);
+}
+
+// The next URL when `st` is a redirect to follow, else nullopt.
+std::optional<HttpUrl> redirect_target(const StreamState& st, const HttpUrl& u, const HttpRequest& req,
+                                       int redirects, int max_redirects) {
+  const int s = st.status;
+  if (s != 301 && s != 302 && s != 303 && s != 307 && s != 308) return std::nullopt;
+  auto loc = st.headers.get("Location");
+  if (!loc) return std::nullopt;
+  if (redirects >= max_redirects) {
+    throw NetworkError(req.method + " " + u.str() + ": more than " + std::to_string(max_redirects) +
+                       " redirects");
+  }
+  try {
+    return HttpUrl::parse(resolve_url(u.str(), *loc));
+  } catch (const InvalidArgument& e) {
+    throw NetworkError(req.method + " " + u.str() + ": bad redirect Location: " + e.what());
   }
 }
 
@@ -588,44 +637,24 @@ asio::awaitable<HttpResponseStream> ClientImpl::open(HttpRequest req) {
   HttpUrl u = HttpUrl::parse(req.url);
   const bool follow =
       req.follow_redirects.value_or(opt.follow_redirects) && (req.method == "GET" || req.method == "HEAD");
-  for (int redirects = 0;;) {
-    auto st = co_await exchange(req, u);
-    const int s = st->status;
-    const bool redirect = s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
-    auto loc = st->headers.get("Location");
-    if (!follow || !redirect || !loc) co_return HttpResponseStream(std::move(st));
-    if (redirects >= opt.max_redirects) {
-      throw NetworkError(req.method + " " + u.str() + ": more than " + std::to_string(opt.max_redirects) +
-                         " redirects");
-    }
-    HttpUrl next;
-    try {
-      next = HttpUrl::parse(resolve_url(u.str(), *loc));
-    } catch (const InvalidArgument& e) {
-      throw NetworkError(req.method + " " + u.str() + ": bad redirect Location: " + e.what());
-    }
-    // Read a small redirect body so the connection stays reusable.
-    if (st->content_length && *st->content_length > kRedirectDrainBytes) {
-      st->lease.give_back(false);
-    } else {
-      std::array<std::byte, 4096> scratch;
-      std::size_t drained = 0;
-      while (!st->done && drained <= kRedirectDrainBytes) {
-        drained += co_await st->read_into(scratch.data(), scratch.size());
-      }
-      if (!st->done) st->lease.give_back(false);
-    }
+  std::unique_ptr<StreamState> st;
+  std::optional<HttpUrl> next;
+  for (int redirects = 0;; ++redirects) {
+    st = co_await exchange(req, u);
+    next = follow ? redirect_target(*st, u, req, redirects, opt.max_redirects) : std::nullopt;
+    if (!next) break;
+    co_await drain_redirect(*st);
     st.reset();
     // Credentials never follow a redirect to another origin.
-    if (next.origin() != u.origin()) {
+    if (next->origin() != u.origin()) {
       req.headers.erase("Authorization");
       req.headers.erase("Proxy-Authorization");
       req.headers.erase("Cookie");
       req.headers.erase("Host");
     }
-    u = std::move(next);
-    ++redirects;
+    u = std::move(*next);
   }
+  co_return HttpResponseStream(std::move(st));
 }
 
 asio::awaitable<HttpResponse> ClientImpl::request(HttpRequest req) {
@@ -715,22 +744,33 @@ HttpClient::~HttpClient() {
   impl_->close_idle();
 }
 
-asio::awaitable<HttpResponse> HttpClient::request(HttpRequest req) {
-  auto impl = impl_;  // keeps the pool alive even if the client is destroyed meanwhile
+namespace {
+// The public entry points are plain functions that move their by-value
+// arguments into these coroutines: GCC 12 mishandles a prvalue argument that
+// directly initialises a coroutine parameter when the call sits inside
+// another coroutine's co_await (the object gets bitwise-copied, then freed
+// twice). Passing xvalues avoids that path.
+asio::awaitable<HttpResponse> run_request(std::shared_ptr<detail::ClientImpl> impl, HttpRequest req) {
   co_return co_await impl->request(std::move(req));
+}
+asio::awaitable<HttpResponseStream> run_open(std::shared_ptr<detail::ClientImpl> impl, HttpRequest req) {
+  co_return co_await impl->open(std::move(req));
+}
+}  // namespace
+
+asio::awaitable<HttpResponse> HttpClient::request(HttpRequest req) {
+  return run_request(impl_, std::move(req));
 }
 
 asio::awaitable<HttpResponseStream> HttpClient::open(HttpRequest req) {
-  auto impl = impl_;
-  co_return co_await impl->open(std::move(req));
+  return run_open(impl_, std::move(req));
 }
 
 asio::awaitable<HttpResponse> HttpClient::get(std::string url, HttpHeaders headers) {
   HttpRequest req;
   req.url = std::move(url);
   req.headers = std::move(headers);
-  auto impl = impl_;
-  co_return co_await impl->request(std::move(req));
+  return run_request(impl_, std::move(req));
 }
 
 const HttpClientOptions& HttpClient::options() const noexcept {

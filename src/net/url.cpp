@@ -60,8 +60,14 @@ HttpUrl HttpUrl::parse(std::string_view s) {
       throw InvalidArgument("unsupported host in URL '" + std::string(s) + "'");
   }
   if (u.has_port() && !u.port().empty()) {
-    if (u.port_number() == 0) throw InvalidArgument("invalid port in URL '" + std::string(s) + "'");
-    out.port = u.port_number();
+    // Checked by hand: port_number() silently wraps values above 65535.
+    unsigned long port = 0;
+    for (char c : u.port()) {
+      port = port * 10 + static_cast<unsigned long>(c - '0');
+      if (port > 65535) break;
+    }
+    if (port == 0 || port > 65535) throw InvalidArgument("invalid port in URL '" + std::string(s) + "'");
+    out.port = static_cast<std::uint16_t>(port);
   }
   out.target = std::string(u.encoded_target());
   if (out.target.empty() || out.target.front() != '/') out.target.insert(0, "/");

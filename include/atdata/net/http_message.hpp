@@ -77,7 +77,16 @@ class RequestBody {
   std::variant<std::monostate, std::string, SharedBytes, Stream> v_;
 };
 
+// Not an aggregate on purpose: GCC 12 double-frees a brace-initialised
+// aggregate temporary passed by value to a coroutine inside co_await.
 struct HttpRequest {
+  HttpRequest() = default;
+  HttpRequest(std::string method_, std::string url_, HttpHeaders headers_ = {}, RequestBody body_ = {})
+      : method(std::move(method_)),
+        url(std::move(url_)),
+        headers(std::move(headers_)),
+        body(std::move(body_)) {}
+
   std::string method = "GET";
   std::string url;
   HttpHeaders headers;
