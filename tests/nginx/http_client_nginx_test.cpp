@@ -352,3 +352,30 @@ TEST_F(NginxHttp, ConnectionRefusedNamesTheUrl) {
 }
 
 }  // namespace
+
+#include "atdata/net/http_byte_source.hpp"
+
+namespace {
+
+TEST_F(NginxHttp, ShardSourceStreamsALargeFile) {
+  constexpr std::size_t kSize = 24u << 20;
+  const std::uint64_t want = write_pattern_file("shard-000000.tar", kSize);
+  auto opener = make_http_shard_opener();
+  auto src = opener(base() + "/shard-000000.tar", ioc.get_executor());
+  auto sum = run_io(ioc, [&]() -> asio::awaitable<std::uint64_t> {
+    std::uint64_t h = 1469598103934665603ull, total = 0;
+    for (;;) {
+      SharedBytes c = co_await src->next_chunk();
+      if (c.empty()) break;
+      total += c.size();
+      for (std::byte b : c.span()) h = (h ^ static_cast<unsigned char>(b)) * 1099511628211ull;
+    }
+    EXPECT_EQ(total, kSize);
+    co_return h;
+  }());
+  EXPECT_EQ(sum, want);
+  EXPECT_EQ(src->size_hint().value_or(0), kSize);
+  EXPECT_THROW(run_io(ioc, opener(base() + "/missing.tar", ioc.get_executor())->next_chunk()), HttpError);
+}
+
+}  // namespace

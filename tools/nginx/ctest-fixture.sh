@@ -116,6 +116,7 @@ case "$cmd" in
     ;;
   stop)
     stop
+    rm -rf "$run/www" "$run/tmp"  # test files can be large (tens of MB)
     ;;
   *)
     echo "unknown command $cmd" >&2
