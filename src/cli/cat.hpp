@@ -1,0 +1,28 @@
+#pragma once
+// `atdata cat`: prints every sample of one or more shard URLs as one JSON line.
+// The output format is a stable contract, documented in docs/cli.md.
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "atdata/core/dynamic_sample.hpp"
+#include "atdata/core/sample_schema.hpp"
+
+namespace atdata::cli {
+
+// Runs the command; args exclude "cat" itself. Returns the exit status.
+int run_cat(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// One JSON line (no trailing newline) for a decoded sample. `sniff_npy`: bin
+// values that are valid .npy are shown as arrays (schemaless mode).
+std::string sample_json(const std::string& key, const DynamicSample& sample, bool sniff_npy);
+
+// A sampleSchema record (or a getRecord answer wrapping one in "value") as a
+// SampleSchema.
+SampleSchema schema_from_record_json(const boost::json::value& record);
+
+}  // namespace atdata::cli
