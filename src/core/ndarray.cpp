@@ -129,6 +129,14 @@ NDArray NDArray::zeros(Dtype dtype, ShapeRef shape) {
   return a;
 }
 
+NDArray NDArray::empty(Dtype dtype, ShapeRef shape) {
+  NDArray a;
+  a.dtype_ = dtype;
+  a.set_shape(shape.span());
+  a.allocate_owned(a.nbytes_, false);
+  return a;
+}
+
 NDArray NDArray::view(Dtype dtype, ShapeRef shape, SharedBytes bytes) {
   NDArray a;
   a.dtype_ = dtype;

@@ -326,7 +326,7 @@ NDArray decode(SharedBytes bytes) {
     // 0-d / 1-d Fortran order is the same layout as C order.
     return NDArray::view(h.dtype, shape, bytes.slice(data_off, nbytes));
   }
-  NDArray out = NDArray::zeros(h.dtype, shape);
+  NDArray out = NDArray::empty(h.dtype, shape);
   fortran_to_c(b + data_off, out.mutable_bytes().data(), h.dims, h.ndim, h.dtype.itemsize(), count);
   return out;
 }

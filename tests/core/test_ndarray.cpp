@@ -54,6 +54,11 @@ TEST(NDArray, ZerosShapesAndSizes) {
   for (auto b : m.bytes()) ASSERT_EQ(b, std::byte{0});
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(m.bytes().data()) % NDArray::kAlignment, 0u);
   EXPECT_EQ(m.describe(), "int16 (2, 3, 4, 5)");
+  const NDArray u = NDArray::empty(Dtype::of<double>(), {3, 5});
+  EXPECT_EQ(u.nbytes(), 120u);
+  EXPECT_FALSE(u.is_view());
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(u.bytes().data()) % NDArray::kAlignment, 0u);
+  EXPECT_THROW(NDArray::empty(Dtype::of<float>(), {-3}), InvalidArgument);
   // Ranks above the inline capacity use heap storage for the dims.
   std::vector<std::int64_t> dims(20, 1);
   dims[19] = 3;
@@ -414,6 +419,22 @@ TEST(Simd, BaselineMatchesExactValues) {
   base.i32_to_f32(i32, out, 4);
   EXPECT_EQ(out[0], 16777216.0f);  // round to nearest even
   EXPECT_EQ(out[1], -16777216.0f);
+}
+
+TEST(Simd, F16ToF32EveryBitPatternEveryVariant) {
+  std::vector<std::uint16_t> all(65536);
+  std::iota(all.begin(), all.end(), 0);
+  for (const auto* k : runnable_variants()) {
+    std::vector<float> out(all.size());
+    k->f16_to_f32(all.data(), out.data(), all.size());
+    for (std::uint32_t b = 0; b < 65536; ++b) {
+      const float want = static_cast<float>(float16::from_bits(static_cast<std::uint16_t>(b)));
+      ASSERT_TRUE(same_f32(out[b], want)) << k->name << " bits " << std::hex << b;
+      if (std::isnan(want)) {  // sign survives
+        ASSERT_EQ(std::signbit(out[b]), std::signbit(want)) << k->name << " bits " << std::hex << b;
+      }
+    }
+  }
 }
 
 void check_bswap(KernelPtr which, std::size_t size) {

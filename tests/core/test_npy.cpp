@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <string>
 
 #include <boost/json.hpp>
@@ -500,6 +501,64 @@ TEST(Npy, GoldenShardArrays) {
     EXPECT_TRUE(std::equal(re.begin(), re.end(), bytes.data()));
     pos += len;
   }
+}
+
+// Deterministic mutation fuzzing of both formats: every outcome is either a
+// valid array whose bytes lie inside the input, or a DecodeError. Any other
+// exception type, a crash or a sanitizer report fails the test.
+TEST(ArrayDecoding, RandomMutationsOnlyEverThrowDecodeError) {
+  std::vector<std::vector<std::byte>> seeds;
+  seeds.push_back(npy::encode(patterned(Dtype::of<float>(), {3})));
+  seeds.push_back(npy::encode(patterned(Dtype::parse(">i2"), {2, 3, 4})));
+  seeds.push_back(npy::encode(patterned(Dtype::parse("<U2"), {2})));
+  seeds.push_back(npy::encode(NDArray::zeros(Dtype::of<double>(), {})));
+  seeds.push_back(npy_file(numpy_header("{'descr': '<i2', 'fortran_order': True, 'shape': (2, 3), }", 20),
+                           "010002000300040005000600"));
+  seeds.push_back(compact::encode(patterned(Dtype::of<std::uint8_t>(), {2, 2})));
+  seeds.push_back(compact::encode(patterned(Dtype::parse("<c8"), {1})));
+  const std::string_view alphabet = "(),:' 0123456789-L{}[]TrueFals<>|fiucbSUO\n\"\x93";
+  std::mt19937 rng(20261125);
+  int decoded = 0, rejected = 0;
+  for (int iter = 0; iter < 30000; ++iter) {
+    std::vector<std::byte> b = seeds[rng() % seeds.size()];
+    const int muts = 1 + static_cast<int>(rng() % 3);
+    for (int m = 0; m < muts && !b.empty(); ++m) {
+      const std::size_t pos = rng() % b.size();
+      switch (rng() % 5) {
+        case 0:
+          b[pos] = static_cast<std::byte>(rng());
+          break;
+        case 1:
+          b[pos] = static_cast<std::byte>(alphabet[rng() % alphabet.size()]);
+          break;
+        case 2:
+          b.resize(pos);
+          break;
+        case 3:
+          b.insert(b.begin() + static_cast<std::ptrdiff_t>(pos),
+                   static_cast<std::byte>(alphabet[rng() % alphabet.size()]));
+          break;
+        default:
+          b.erase(b.begin() + static_cast<std::ptrdiff_t>(pos));
+          break;
+      }
+    }
+    const SharedBytes in = shared(b);
+    try {
+      const NDArray a = decode_array(in);
+      ASSERT_LE(a.nbytes(), b.size());
+      if (a.is_view() && a.nbytes()) {
+        ASSERT_GE(a.bytes().data(), in.data());
+        ASSERT_LE(a.bytes().data() + a.nbytes(), in.data() + in.size());
+      }
+      ++decoded;
+    } catch (const DecodeError&) {
+      ++rejected;
+    }
+  }
+  // Both outcomes occur, so the mutations exercise the parsers, not just the magic check.
+  EXPECT_GT(decoded, 100);
+  EXPECT_GT(rejected, 100);
 }
 
 }  // namespace

@@ -52,6 +52,9 @@ class NDArray {
   // Owned, zero-filled. Throws InvalidArgument for negative dims, rank > 64,
   // string dtypes of size 0, or a byte size that overflows.
   static NDArray zeros(Dtype dtype, ShapeRef shape);
+  // Owned, uninitialised (numpy's np.empty): for callers that overwrite every
+  // byte, e.g. stacking a batch. Same validation as zeros().
+  static NDArray empty(Dtype dtype, ShapeRef shape);
   // Zero-copy view onto `bytes`, which must hold exactly size*itemsize bytes
   // (throws InvalidArgument otherwise). No alignment requirement.
   static NDArray view(Dtype dtype, ShapeRef shape, SharedBytes bytes);

@@ -9,8 +9,6 @@
 #include <cstdint>
 #include <cstring>
 
-#include "atdata/core/float16.hpp"
-
 namespace atdata::simd::scalar {
 
 template <class In>
@@ -30,11 +28,34 @@ static void int_to_f32(const void* in, void* out, std::size_t n) {
   }
 }
 
+// Branch-free binary16 -> binary32 so the compiler can vectorise the loop on
+// CPUs without F16C: shift exponent+mantissa into place and rebias; inf/NaN
+// get the remaining exponent bias; subnormals are renormalised with one exact
+// float subtraction.
+static inline std::uint32_t f16_bits_to_f32_bits(std::uint32_t h) {
+  const std::uint32_t sign = (h & 0x8000u) << 16;
+  const std::uint32_t shifted = (h & 0x7fffu) << 13;
+  const std::uint32_t exp = shifted & 0x0f800000u;
+  const std::uint32_t normal = shifted + (112u << 23);
+  const std::uint32_t infnan = normal + (112u << 23);
+  float sub;
+  const std::uint32_t sub_bits = normal + (1u << 23);
+  const std::uint32_t magic = 113u << 23;  // 2^-14
+  float magic_f;
+  std::memcpy(&sub, &sub_bits, 4);
+  std::memcpy(&magic_f, &magic, 4);
+  sub -= magic_f;
+  std::uint32_t sub_out;
+  std::memcpy(&sub_out, &sub, 4);
+  const std::uint32_t out = exp == 0x0f800000u ? infnan : exp == 0 ? sub_out : normal;
+  return out | sign;
+}
+
 static void f16_to_f32(const void* in, void* out, std::size_t n) {
   const auto* src = static_cast<const unsigned char*>(in);
   auto* dst = static_cast<unsigned char*>(out);
   for (std::size_t i = 0; i < n; ++i) {
-    const float f = detail::half_bits_to_float(load_as<std::uint16_t>(src + i * 2));
+    const std::uint32_t f = f16_bits_to_f32_bits(load_as<std::uint16_t>(src + i * 2));
     std::memcpy(dst + i * 4, &f, 4);
   }
 }
