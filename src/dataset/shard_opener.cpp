@@ -5,6 +5,7 @@
 
 #include "atdata/error.hpp"
 #include "atdata/io/shard_urls.hpp"
+#include "atdata/net/http_byte_source.hpp"
 
 namespace atdata {
 namespace {
@@ -36,6 +37,11 @@ ByteSourcePtr open_shard(const std::string& url, const asio::any_io_executor& ex
     Registry& r = registry();
     std::lock_guard lock(r.mu);
     if (auto it = r.openers.find(scheme); it != r.openers.end()) opener = it->second;
+  }
+  if (!opener && (scheme == "http" || scheme == "https")) {
+    // Built in: streaming GET through one pooled client per executor.
+    static const ShardOpener http = net::make_http_shard_opener();
+    opener = http;
   }
   if (!opener) throw ShardError(url, 0, "no handler for URL scheme '" + scheme + "'");
   return opener(url, ex);

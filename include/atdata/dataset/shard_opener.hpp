@@ -1,8 +1,9 @@
 #pragma once
 // Maps a shard URL to a ByteSource (wire-format §5.2). Plain paths, "file:"
-// URLs and "-" (stdin) are built in; other schemes (http/https from the net
-// layer, ATProto blobs, …) are added with register_shard_scheme so that the
-// dataset code stays independent of how bytes arrive.
+// URLs, "-" (stdin) and http(s):// (streaming GET from the net layer; non-2xx
+// → HttpError) are built in; other schemes (ATProto blobs, …) or a customised
+// http client are added with register_shard_scheme, so the dataset code stays
+// independent of how bytes arrive.
 
 #include <functional>
 #include <string>
@@ -20,8 +21,8 @@ using ShardOpener = std::function<ByteSourcePtr(const std::string& url, const as
 // Registers (or replaces) the opener for a lower-case URL scheme, process-wide.
 void register_shard_scheme(const std::string& scheme, ShardOpener opener);
 
-// The default opener: local paths and file: URLs, then registered schemes;
-// anything else → ShardError "<url>: no handler for URL scheme 's3'".
+// The default opener: local paths and file: URLs, then registered schemes,
+// then the built-in http(s) opener; anything else → ShardError "<url>: no handler for URL scheme 's3'".
 ByteSourcePtr open_shard(const std::string& url, const asio::any_io_executor& ex);
 
 }  // namespace atdata

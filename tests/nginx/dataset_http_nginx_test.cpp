@@ -1,0 +1,73 @@
+// Dataset<T> over http:// shards served by the nginx fixture: the same values
+// as reading the local files, and HTTP errors surface as HttpError.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "atdata/dataset/dataset.hpp"
+#include "atdata/dataset/write.hpp"
+#include "atdata/error.hpp"
+
+namespace {
+
+using namespace atdata;
+namespace fs = std::filesystem;
+
+struct Basic {
+  NDArray features;
+  std::int64_t label;
+  std::string source;
+};
+BOOST_DESCRIBE_STRUCT(Basic, (), (features, label, source))
+
+const std::string kRun = ATDATA_NGINX_RUN_DIR;
+
+std::string base() {
+  std::ifstream f(kRun + "/url");
+  std::string s;
+  std::getline(f, s);
+  if (s.empty()) throw std::runtime_error("nginx fixture not running");
+  return s;
+}
+
+TEST(DatasetHttp, GoldenAndWrittenShardsMatchLocalReads) {
+  fs::copy_file(std::string(ATDATA_TEST_DATA_DIR) + "/golden-basic-000000.tar",
+                kRun + "/www/golden-basic-000000.tar", fs::copy_options::overwrite_existing);
+  ShardWriterOptions o;
+  o.maxcount = 40;
+  {
+    ShardWriter w(kRun + "/www/dshttp-%02d.tar.gz", o);
+    for (int i = 0; i < 100; ++i) {
+      std::vector<float> v(64, static_cast<float>(i));
+      write_sample(w, Basic{NDArray::from_span<float>(v), i, "s" + std::to_string(i)},
+                   "k" + std::to_string(i));
+    }
+  }
+  for (const auto& [local, remote] :
+       {std::pair{std::string(ATDATA_TEST_DATA_DIR) + "/golden-basic-000000.tar",
+                  base() + "/golden-basic-000000.tar"},
+        std::pair{kRun + "/www/dshttp-{00..02}.tar.gz", base() + "/dshttp-{00..02}.tar.gz"}}) {
+    Dataset<Basic> a(local), b(remote);
+    auto la = a.ordered(32), lb = b.ordered(32);
+    std::size_t n = 0;
+    for (;;) {
+      auto x = la.next_blocking();
+      auto y = lb.next_blocking();
+      ASSERT_EQ(x.has_value(), y.has_value());
+      if (!x) break;
+      EXPECT_TRUE(x->stacked<&Basic::features>() == y->stacked<&Basic::features>());
+      EXPECT_EQ(x->column<&Basic::label>(), y->column<&Basic::label>());
+      n += x->size();
+    }
+    EXPECT_GT(n, 0u);
+  }
+}
+
+TEST(DatasetHttp, MissingShardIsHttpError) {
+  Dataset<Basic> ds(base() + "/no-such-shard.tar");
+  auto l = ds.ordered();
+  EXPECT_THROW(l.next_blocking(), HttpError);
+}
+
+}  // namespace
