@@ -132,6 +132,9 @@ std::string to_display_string(const Value& v);
 
 namespace msgpack {
 
+// The msgpack DOM is the sample Value (maps with string keys, bin as Bytes).
+using Value = atdata::Value;
+
 // One complete value from the reader (depth-limited by Reader::kMaxDepth).
 // bin becomes Bytes (a shared slice when the Reader has an owner), float32
 // widens to double; map keys must be str (DecodeError otherwise).
