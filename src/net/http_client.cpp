@@ -48,6 +48,7 @@ using Parser = http::response_parser<http::buffer_body>;
 // connection can be reused; larger ones cost a reconnect instead.
 constexpr std::size_t kRedirectDrainBytes = 64 * 1024;
 constexpr std::size_t kErrorSnippetBytes = 200;
+constexpr std::size_t kReadBufferBytes = 64 * 1024;
 
 std::string ms(std::chrono::milliseconds d) {
   return std::to_string(d.count()) + " ms";
@@ -74,8 +75,14 @@ struct Connection {
   beast::flat_buffer buffer;
   Clock::time_point idle_since{};
 
-  explicit Connection(const asio::any_io_executor& ex) : stream(std::in_place_index<0>, ex) {}
-  Connection(const asio::any_io_executor& ex, ssl::context& ctx) : stream(std::in_place_index<1>, ex, ctx) {}
+  // Beast sizes each socket read by the buffer's free capacity (min 512
+  // bytes); without room reserved up front a body arrives in 512-byte reads.
+  explicit Connection(const asio::any_io_executor& ex) : stream(std::in_place_index<0>, ex) {
+    buffer.reserve(kReadBufferBytes);
+  }
+  Connection(const asio::any_io_executor& ex, ssl::context& ctx) : stream(std::in_place_index<1>, ex, ctx) {
+    buffer.reserve(kReadBufferBytes);
+  }
 
   beast::tcp_stream& tcp() {
     return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream);
@@ -476,11 +483,51 @@ struct StreamState {
   std::uint64_t bytes = 0;
   bool done = false;
 
+  // Content-Length bodies bypass the parser: bytes go from the socket (or
+  // the TLS layer) straight into the caller's buffer, one copy fewer and
+  // reads as large as the buffer instead of Beast's 64 KiB.
+  bool raw = false;
+  std::uint64_t raw_remaining = 0;
+
   void finish_if_done() {
-    if (!done && parser->is_done()) {
+    if (done) return;
+    if (raw ? raw_remaining == 0 : parser->is_done()) {
       done = true;
-      lease.give_back(parser->keep_alive());
+      // Extra bytes after the body mean the server is confused: do not reuse.
+      lease.give_back(parser->keep_alive() && lease.conn->buffer.size() == 0);
     }
+  }
+
+  void start_body() {
+    if (!parser->is_done() && !parser->chunked() && parser->content_length()) {
+      raw = true;
+      raw_remaining = *parser->content_length();
+    }
+    finish_if_done();
+  }
+
+  // One read in raw mode: buffered bytes first, then the socket.
+  asio::awaitable<std::size_t> raw_read(std::byte* p, std::size_t n, error_code& ec) {
+    Connection& c = *lease.conn;
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(n, raw_remaining));
+    std::size_t got = 0;
+    if (c.buffer.size() > 0) {
+      got = asio::buffer_copy(asio::buffer(p, want), c.buffer.data());
+      c.buffer.consume(got);
+    }
+    while (got < want) {
+      c.tcp().expires_after(impl->opt.read_body_idle_timeout);
+      const std::size_t r = co_await std::visit(
+          [&](auto& s) {
+            return s.async_read_some(asio::buffer(p + got, want - got),
+                                     asio::redirect_error(asio::use_awaitable, ec));
+          },
+          c.stream);
+      got += r;
+      if (ec) break;
+    }
+    raw_remaining -= got;
+    co_return got;
   }
 
   // A transport failure. Sticky: every later read rethrows it. Bytes that
@@ -494,20 +541,24 @@ struct StreamState {
     if (done || n == 0) co_return 0;
     std::size_t filled = 0;
     while (filled == 0 && !done) {
-      Connection& c = *lease.conn;
-      auto& body = parser->get().body();
-      body.data = p;
-      body.size = n;
-      body.more = true;
-      c.tcp().expires_after(impl->opt.read_body_idle_timeout);
       error_code ec;
-      co_await std::visit(
-          [&](auto& s) {
-            return http::async_read(s, c.buffer, *parser, asio::redirect_error(asio::use_awaitable, ec));
-          },
-          c.stream);
-      if (ec == http::error::need_buffer) ec = {};
-      filled = n - body.size;
+      if (raw) {
+        filled = co_await raw_read(p, n, ec);
+      } else {
+        Connection& c = *lease.conn;
+        auto& body = parser->get().body();
+        body.data = p;
+        body.size = n;
+        body.more = true;
+        c.tcp().expires_after(impl->opt.read_body_idle_timeout);
+        co_await std::visit(
+            [&](auto& s) {
+              return http::async_read(s, c.buffer, *parser, asio::redirect_error(asio::use_awaitable, ec));
+            },
+            c.stream);
+        if (ec == http::error::need_buffer) ec = {};
+        filled = n - body.size;
+      }
       if (ec) {
         lease.give_back(false);
         const std::uint64_t at = bytes + filled;
@@ -516,8 +567,11 @@ struct StreamState {
                                                          std::to_string(at) + " (no data for " +
                                                          ms(impl->opt.read_body_idle_timeout) + ")"));
         } else {
-          failure = std::make_exception_ptr(NetworkError(what + ": reading response body failed at byte " +
-                                                         std::to_string(at) + ": " + ec.message()));
+          const bool closed = ec == asio::error::eof || ec == http::error::partial_message ||
+                              ec == ssl::error::stream_truncated;
+          failure = std::make_exception_ptr(NetworkError(
+              what + ": reading response body failed at byte " + std::to_string(at) + ": " +
+              (closed ? std::string("connection closed before the end of the body") : ec.message())));
         }
         if (filled == 0) std::rethrow_exception(failure);
         break;
@@ -594,7 +648,7 @@ asio::awaitable<std::unique_ptr<StreamState>> ClientImpl::exchange(const HttpReq
     if (auto cl = st->parser->content_length()) st->content_length = *cl;
   }
   st->lease = std::move(lease);
-  st->finish_if_done();
+  st->start_body();
   co_return std::move(st);
 }
 
