@@ -47,8 +47,10 @@ static inline std::uint32_t f16_bits_to_f32_bits(std::uint32_t h) {
   sub -= magic_f;
   std::uint32_t sub_out;
   std::memcpy(&sub_out, &sub, 4);
-  const std::uint32_t out = exp == 0x0f800000u ? infnan : exp == 0 ? sub_out : normal;
-  return out | sign;
+  // Mask selects rather than ?: so the loop has no control flow to vectorise around.
+  const std::uint32_t is_infnan = 0u - static_cast<std::uint32_t>(exp == 0x0f800000u);
+  const std::uint32_t is_sub = 0u - static_cast<std::uint32_t>(exp == 0);
+  return (infnan & is_infnan) | (sub_out & is_sub) | (normal & ~(is_infnan | is_sub)) | sign;
 }
 
 static void f16_to_f32(const void* in, void* out, std::size_t n) {
