@@ -343,12 +343,13 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
 
   // ---- one request/response exchange ---------------------------------------
 
-  static http::request<http::empty_body> make_header(const HttpRequest& req, const HttpUrl& u,
-                                                     const std::string& ua) {
-    http::request<http::empty_body> h;
-    h.version(11);
-    h.method_string(req.method);
-    h.target(u.target);
+  // The request head as text, so that it and a memory body leave in one
+  // gathered write (one segment for a small XRPC call with TCP_NODELAY).
+  static std::string make_header(const HttpRequest& req, const HttpUrl& u, const std::string& ua) {
+    std::string h;
+    h.reserve(256);
+    h.append(req.method).append(" ").append(u.target).append(" HTTP/1.1\r\n");
+    bool has_host = false, has_ua = false;
     for (const auto& [name, value] : req.headers) {
       if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char)) {
         throw InvalidArgument("invalid HTTP header name '" + name + "'");
@@ -358,39 +359,47 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
         throw InvalidArgument("HTTP header '" + name + "' has a value with CR, LF or NUL");
       }
       if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding")) continue;  // framing is ours
-      h.insert(name, value);
+      has_host = has_host || iequals(name, "Host");
+      has_ua = has_ua || iequals(name, "User-Agent");
+      h.append(name).append(": ").append(value).append("\r\n");
     }
-    if (h.find(http::field::host) == h.end()) h.set(http::field::host, u.host_header());
-    if (h.find(http::field::user_agent) == h.end() && !ua.empty()) h.set(http::field::user_agent, ua);
+    if (!has_host) h.append("Host: ").append(u.host_header()).append("\r\n");
+    if (!has_ua && !ua.empty()) h.append("User-Agent: ").append(ua).append("\r\n");
     const bool wants_length =
         !req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
-    if (wants_length) h.set(http::field::content_length, std::to_string(req.body.size()));
+    if (wants_length) h.append("Content-Length: ").append(std::to_string(req.body.size())).append("\r\n");
+    h.append("\r\n");
     return h;
   }
 
-  template <class S>
-  static asio::awaitable<void> write_bytes(S& s, beast::tcp_stream& t, std::span<const std::byte> b,
-                                           std::chrono::milliseconds timeout, error_code& ec) {
-    t.expires_after(timeout);
-    co_await asio::async_write(s, asio::buffer(b.data(), b.size()),
-                               asio::redirect_error(asio::use_awaitable, ec));
-  }
+  // Memory bodies go out in pieces of this size, each with a fresh write
+  // deadline, so write_timeout bounds a stall rather than a whole upload.
+  static constexpr std::size_t kWritePieceBytes = 1024 * 1024;
 
   // Writes header and body. Returns a transport error in `ec`; throws for
   // errors of the body producer (those are not retried).
   template <class S>
-  asio::awaitable<void> write_request(S& s, beast::tcp_stream& t, http::request<http::empty_body>& hdr,
+  asio::awaitable<void> write_request(S& s, beast::tcp_stream& t, const std::string& head,
                                       const RequestBody& body, const std::string& what, error_code& ec) {
-    http::request_serializer<http::empty_body> sr(hdr);
-    t.expires_after(opt.write_timeout);
-    co_await http::async_write(s, sr, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return;
     const auto& v = body.variant();
+    std::span<const std::byte> mem;
     if (auto* str = std::get_if<std::string>(&v)) {
-      co_await write_bytes(s, t, std::as_bytes(std::span(str->data(), str->size())), opt.write_timeout, ec);
+      mem = std::as_bytes(std::span(str->data(), str->size()));
     } else if (auto* sb = std::get_if<SharedBytes>(&v)) {
-      co_await write_bytes(s, t, sb->span(), opt.write_timeout, ec);
-    } else if (auto* st = std::get_if<RequestBody::Stream>(&v)) {
+      mem = sb->span();
+    }
+    std::size_t piece = std::min(mem.size(), kWritePieceBytes);
+    std::array<asio::const_buffer, 2> first{asio::buffer(head), asio::buffer(mem.data(), piece)};
+    t.expires_after(opt.write_timeout);
+    co_await asio::async_write(s, first, asio::redirect_error(asio::use_awaitable, ec));
+    for (std::size_t off = piece; !ec && off < mem.size(); off += piece) {
+      piece = std::min(mem.size() - off, kWritePieceBytes);
+      t.expires_after(opt.write_timeout);
+      co_await asio::async_write(s, asio::buffer(mem.data() + off, piece),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (ec) co_return;
+    if (auto* st = std::get_if<RequestBody::Stream>(&v)) {
       if (!st->open) throw InvalidArgument(what + ": stream request body has no opener");
       BodyChunkReader next = st->open();
       std::uint64_t sent = 0;
@@ -401,7 +410,9 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
           throw InvalidArgument(what + ": request body stream yields more than the declared " +
                                 std::to_string(st->length) + " bytes");
         }
-        co_await write_bytes(s, t, chunk.span(), opt.write_timeout, ec);
+        t.expires_after(opt.write_timeout);
+        co_await asio::async_write(s, asio::buffer(chunk.data(), chunk.size()),
+                                   asio::redirect_error(asio::use_awaitable, ec));
         if (ec) co_return;
         sent += chunk.size();
       }
@@ -421,11 +432,10 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
   };
 
   template <class S>
-  asio::awaitable<void> exchange_on(S& s, Connection& c, const HttpRequest& req, const HttpUrl& u,
+  asio::awaitable<void> exchange_on(S& s, Connection& c, const HttpRequest& req, const std::string& head,
                                     const std::string& what, Attempt& a) {
     auto& t = c.tcp();
-    auto hdr = make_header(req, u, opt.user_agent);
-    co_await write_request(s, t, hdr, req.body, what, a.ec);
+    co_await write_request(s, t, head, req.body, what, a.ec);
     if (a.ec) {
       a.phase = "write request";
       a.timeout = opt.write_timeout;
@@ -616,6 +626,7 @@ struct StreamState {
 asio::awaitable<std::unique_ptr<StreamState>> ClientImpl::exchange(const HttpRequest& req, const HttpUrl& u) {
   const std::string what = req.method + " " + u.str();
   const std::string key = u.origin();
+  const std::string head = make_header(req, u, opt.user_agent);  // validates before taking a connection
   SlotLease lease;
   Attempt a;
   bool reused = false;
@@ -626,7 +637,7 @@ asio::awaitable<std::unique_ptr<StreamState>> ClientImpl::exchange(const HttpReq
     if (reused) ++n_reused;
     ++n_sent;
     a = Attempt{};
-    co_await std::visit([&](auto& s) { return exchange_on(s, *lease.conn, req, u, what, a); },
+    co_await std::visit([&](auto& s) { return exchange_on(s, *lease.conn, req, head, what, a); },
                         lease.conn->stream);
     if (!a.ec) break;
     lease.give_back(false);  // closes the connection

@@ -316,4 +316,22 @@ TEST_F(MockHttp, PoolWaitersAreServedInTurn) {
   EXPECT_EQ(srv.connections(), 1);
 }
 
+TEST_F(MockHttp, BodyDelimitedByConnectionClose) {
+  MockServer srv(ioc, [](tcp::socket& s, int) -> asio::awaitable<void> {
+    std::string pending;
+    ReceivedRequest req;
+    co_await read_request(s, pending, req);
+    co_await send(s, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+    co_await send(s, std::string(300000, 'e'));
+    s.shutdown(tcp::socket::shutdown_send);
+  });
+  HttpClient client(ioc.get_executor());
+  auto r = run_io(ioc, client.get(srv.url("/eof")));
+  EXPECT_EQ(r.body.size(), 300000u);
+  EXPECT_EQ(r.body, std::string(300000, 'e'));
+  auto again = run_io(ioc, client.get(srv.url("/eof")));
+  EXPECT_EQ(again.body.size(), 300000u);
+  EXPECT_EQ(client.stats().connections_opened, 2u);  // "Connection: close" is honoured
+}
+
 }  // namespace

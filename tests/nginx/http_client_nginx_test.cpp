@@ -5,10 +5,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <fstream>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "atdata/error.hpp"
@@ -152,6 +154,33 @@ TEST_F(NginxHttp, ConcurrentRequestsShareAPoolOfTwo) {
   EXPECT_LE(conn_ids.size(), 2u);
   EXPECT_LE(client.stats().connections_opened, 2u);
   EXPECT_EQ(client.stats().requests_sent, 12u);
+}
+
+TEST_F(NginxHttp, OneClientOnAMultiThreadedIoContext) {
+  write_pattern_file("medium.bin", 2u << 20);
+  HttpClientOptions opt;
+  opt.max_connections_per_host = 3;
+  HttpClient client(ioc.get_executor(), opt);
+  std::atomic<int> ok{0};
+  constexpr int kRequests = 60;
+  for (int i = 0; i < kRequests; ++i) {
+    asio::co_spawn(
+        ioc,
+        [&, i]() -> asio::awaitable<void> {
+          auto r = co_await client.get(base() + (i % 3 ? "/small.txt" : "/medium.bin"));
+          if (r.status == 200 && r.body.size() == (i % 3 ? 17u : (2u << 20))) ++ok;
+        },
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);
+        });
+  }
+  std::thread t1([&] { ioc.run(); });
+  std::thread t2([&] { ioc.run(); });
+  t1.join();
+  t2.join();
+  EXPECT_EQ(ok.load(), kRequests);
+  EXPECT_LE(client.stats().connections_opened, 3u);
+  EXPECT_EQ(client.stats().requests_sent, static_cast<std::uint64_t>(kRequests));
 }
 
 TEST_F(NginxHttp, NotFoundIsAResponseAndThrowsHttpErrorOnRequest) {
