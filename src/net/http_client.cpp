@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -104,12 +105,16 @@ using WaitHandler = asio::any_completion_handler<void(error_code, ConnPtr)>;
 struct Waiter {
   WaitHandler handler;
   asio::any_io_executor ex;  // where the waiting coroutine resumes
+  std::uint64_t id = 0;      // to find it again when its wait is cancelled
 };
+// Held by pointer: Boost 1.81's any_completion_handler move-assignment
+// recurses forever, and a deque erase would move-assign.
+using WaiterPtr = std::unique_ptr<Waiter>;
 
 struct HostPool {
   std::vector<ConnPtr> idle;  // most recently used last
   std::size_t total = 0;      // idle + leased slots
-  std::deque<Waiter> waiters;
+  std::deque<WaiterPtr> waiters;
 };
 
 struct ClientImpl;
@@ -150,6 +155,7 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
 
   std::mutex mu;
   std::map<std::string, HostPool> pools;
+  std::uint64_t next_waiter_id = 0;
 
   std::atomic<std::uint64_t> n_opened{0}, n_sent{0}, n_reused{0}, n_retries{0};
 
@@ -215,16 +221,23 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
     } else {
       lease.conn = co_await asio::async_initiate<decltype(asio::use_awaitable), void(error_code, ConnPtr)>(
           [this, &key](auto handler) {
-            // Boost 1.81's any_completion_handler move-assignment recurses
-            // forever; only ever move-construct it.
+            auto slot = asio::get_associated_cancellation_slot(handler);
             asio::any_io_executor hex = asio::get_associated_executor(handler, ex);
-            Waiter w{WaitHandler(std::move(handler)), std::move(hex)};
+            auto w = std::make_unique<Waiter>(Waiter{WaitHandler(std::move(handler)), std::move(hex)});
             std::unique_lock lk(mu);
             auto& p = pools[key];
             if (auto now = try_take(p)) {
               lk.unlock();
               complete(std::move(w), std::move(*now));
               return;
+            }
+            w->id = ++next_waiter_id;
+            // A cancelled wait (e.g. the losing side of `req || timer`)
+            // leaves the queue at once instead of waiting for a slot.
+            if (slot.is_connected()) {
+              slot.assign([weak = weak_from_this(), key, id = w->id](asio::cancellation_type) {
+                if (auto self = weak.lock()) self->cancel_waiter(key, id);
+              });
             }
             p.waiters.push_back(std::move(w));
           },
@@ -234,22 +247,36 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
     co_return std::move(lease);
   }
 
-  static void complete(Waiter w, ConnPtr c) {
-    auto wex = w.ex;
-    asio::post(wex, [h = std::move(w.handler), c = std::move(c)]() mutable {
-      std::move(h)(error_code{}, std::move(c));
-    });
+  static void complete(WaiterPtr w, ConnPtr c, error_code ec = {}) {
+    auto wex = w->ex;
+    asio::post(
+        wex, [w = std::move(w), c = std::move(c), ec]() mutable { std::move(w->handler)(ec, std::move(c)); });
+  }
+
+  void cancel_waiter(const std::string& key, std::uint64_t id) {
+    WaiterPtr w;
+    {
+      std::lock_guard lk(mu);
+      auto it = pools.find(key);
+      if (it == pools.end()) return;
+      auto& q = it->second.waiters;
+      auto wi = std::find_if(q.begin(), q.end(), [id](const WaiterPtr& x) { return x->id == id; });
+      if (wi == q.end()) return;  // already served
+      w = std::move(*wi);
+      q.erase(wi);
+    }
+    complete(std::move(w), nullptr, asio::error::operation_aborted);
   }
 
   void release(const std::string& key, ConnPtr c, bool reusable) {
-    std::optional<Waiter> h;
+    WaiterPtr h;
     {
       std::lock_guard lk(mu);
       auto& p = pools[key];
       if (!reusable || (c && c->buffer.size() != 0)) c.reset();
       if (c) c->idle_since = Clock::now();
       if (!p.waiters.empty()) {
-        h.emplace(std::move(p.waiters.front()));
+        h = std::move(p.waiters.front());
         p.waiters.pop_front();
       } else if (c) {
         p.idle.push_back(std::move(c));
@@ -257,7 +284,7 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
         --p.total;
       }
     }
-    if (h) complete(std::move(*h), std::move(c));  // the slot (and maybe the connection) moves on
+    if (h) complete(std::move(h), std::move(c));  // the slot (and maybe the connection) moves on
   }
 
   void close_idle() {

@@ -2,6 +2,8 @@
 // 127.0.0.1:0 that resets, stalls, lies about lengths or speaks garbage.
 #include <gtest/gtest.h>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -332,6 +334,43 @@ TEST_F(MockHttp, BodyDelimitedByConnectionClose) {
   auto again = run_io(ioc, client.get(srv.url("/eof")));
   EXPECT_EQ(again.body.size(), 300000u);
   EXPECT_EQ(client.stats().connections_opened, 2u);  // "Connection: close" is honoured
+}
+
+TEST_F(MockHttp, CancelledPoolWaitLeavesTheQueue) {
+  MockServer srv(ioc, [](tcp::socket& s, int) -> asio::awaitable<void> {
+    std::string pending;
+    ReceivedRequest req;
+    while (co_await read_request(s, pending, req)) {
+      co_await sleep_for(std::chrono::milliseconds(1000));
+      co_await send(s, ok_response("slow"));
+    }
+  });
+  HttpClientOptions opt;
+  opt.max_connections_per_host = 1;
+  HttpClient client(ioc.get_executor(), opt);
+  int first_done = 0;
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        auto r = co_await client.get(srv.url("/first"));
+        EXPECT_EQ(r.body, "slow");
+        ++first_done;
+      },
+      asio::detached);
+  run_io(ioc, [&]() -> asio::awaitable<void> {
+    using namespace asio::experimental::awaitable_operators;
+    co_await sleep_for(std::chrono::milliseconds(20));  // the first request holds the only connection
+    auto r = co_await (client.get(srv.url("/second")) || sleep_for(std::chrono::milliseconds(30)));
+    EXPECT_EQ(r.index(), 1u);  // the deadline won while the request waited for a connection
+    // Without cancellation the wait would only end once the slot was free and
+    // the second request had been sent.
+    EXPECT_EQ(first_done, 0);
+    EXPECT_EQ(client.stats().requests_sent, 1u);
+  }());
+  ioc.restart();
+  for (int i = 0; i < 100 && !first_done; ++i) ioc.run_one_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(first_done, 1);
+  EXPECT_EQ(client.stats().requests_sent, 1u);
 }
 
 }  // namespace
