@@ -29,6 +29,12 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
   for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || tmp+=("$p"); done
   missing=("${tmp[@]+"${tmp[@]}"}")
 fi
+# Debian's Node ships its headers separately; the PDS harness compiles
+# better-sqlite3 against them (tools/pds/install.sh). Only with Debian's nodejs:
+# other Node builds (nodesource, tarballs) carry their own include/node.
+for p in "${missing[@]+"${missing[@]}"}"; do
+  if [[ "$p" == nodejs ]]; then missing+=(libnode-dev); break; fi
+done
 
 if ((${#missing[@]})); then
   echo "setup-deps: installing ${missing[*]}"
