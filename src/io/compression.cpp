@@ -255,6 +255,9 @@ class DecompressingSource final : public ByteSource {
     }
     out_offset_ += produced;
     if (produced == 0) co_return SharedBytes{};
+    // A short final chunk would pin the whole 4 MiB buffer for as long as any
+    // member view of it lives (e.g. in a shuffle buffer): right-size it.
+    if (produced < kOutChunk / 4) co_return SharedBytes::copy_of(out.span().first(produced));
     co_return out.slice(0, produced);
   }
 

@@ -1,7 +1,10 @@
 #pragma once
 // Runs one coroutine to completion on an io_context and returns its result:
 // the plain blocking API on top of the async one, for simple programs and
-// tests. The context must not be running on another thread.
+// tests. The context must not be running on another thread. It returns as
+// soon as the coroutine finishes, even if other work is still pending on the
+// context (an idle pooled HTTP connection, a timer); that work resumes on the
+// next call.
 
 #include <exception>
 #include <optional>
@@ -19,7 +22,10 @@ template <class T>
 T run_blocking(asio::io_context& ctx, asio::awaitable<T> task) {
   std::exception_ptr error;
   if constexpr (std::is_void_v<T>) {
-    asio::co_spawn(ctx, std::move(task), [&](std::exception_ptr e) { error = e; });
+    asio::co_spawn(ctx, std::move(task), [&](std::exception_ptr e) {
+      error = e;
+      ctx.stop();
+    });
     ctx.restart();
     ctx.run();
     if (error) std::rethrow_exception(error);
@@ -31,6 +37,7 @@ T run_blocking(asio::io_context& ctx, asio::awaitable<T> task) {
       } else {
         result.emplace(std::move(value));
       }
+      ctx.stop();
     });
     ctx.restart();
     ctx.run();
