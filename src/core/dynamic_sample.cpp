@@ -63,7 +63,7 @@ Value read_typed_value(msgpack::Reader& r, const FieldType& t, bool optional, st
       const auto n = r.read_array_header();
       const FieldType& items = t.items ? *t.items : any_type();
       List l;
-      l.reserve(n);
+      l.reserve(msgpack::reserve_hint(n));
       for (std::uint32_t i = 0; i < n; ++i) l.push_back(read_typed_value(r, items, false, field));
       return Value(std::move(l));
     }
@@ -124,7 +124,7 @@ DynamicSample DynamicSample::unpack_from(std::shared_ptr<const SampleSchema> sch
   DynamicSample s;
   if (!schema) {
     const auto n = r.read_map_header();
-    s.fields_.reserve(n);
+    s.fields_.reserve(msgpack::reserve_hint(n));
     for (std::uint32_t i = 0; i < n; ++i) {
       if (r.peek() != msgpack::Type::str) {
         throw DecodeError(std::string("packed sample: map key must be str, got ") + r.peek_name(),

@@ -238,7 +238,7 @@ Value read_value_at(msgpack::Reader& r, unsigned depth) {
       }
       const auto n = r.read_array_header();  // n <= remaining bytes: bounded allocation
       List l;
-      l.reserve(n);
+      l.reserve(msgpack::reserve_hint(n));
       for (std::uint32_t i = 0; i < n; ++i) l.push_back(read_value_at(r, depth + 1));
       return Value(std::move(l));
     }
@@ -249,7 +249,7 @@ Value read_value_at(msgpack::Reader& r, unsigned depth) {
       }
       const auto n = r.read_map_header();
       Map m;
-      m.reserve(n);
+      m.reserve(msgpack::reserve_hint(n));
       for (std::uint32_t i = 0; i < n; ++i) {
         if (r.peek() != msgpack::Type::str) {
           throw DecodeError(std::string("msgpack: map key must be str, got ") + r.peek_name(), r.offset());

@@ -125,6 +125,15 @@ struct LeadTable {
 inline constexpr LeadTable kLead{};
 }  // namespace detail
 
+// How many elements to reserve for a wire count. Counts are already bounded
+// by the remaining bytes, but a container element is much larger than the
+// one byte each element needs on the wire; reserving at most this many and
+// growing as elements actually decode keeps memory proportional to content.
+inline constexpr std::size_t kMaxReserve = 1024;
+constexpr std::size_t reserve_hint(std::uint64_t count) noexcept {
+  return count < kMaxReserve ? static_cast<std::size_t>(count) : kMaxReserve;
+}
+
 class Reader {
  public:
   // Nesting limit for skip() and DOM reads (a sample map holding a list of

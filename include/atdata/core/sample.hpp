@@ -231,8 +231,13 @@ requires(!std::is_same_v<E, std::byte>) struct FieldCodec<std::vector<E, A>> {
   static void read(msgpack::Reader& r, std::vector<E, A>& out, std::string_view field) {
     if (r.peek() != msgpack::Type::array) detail::throw_field_type(field, "array (list)", r);
     const auto n = r.read_array_header();  // bounded by the remaining bytes
-    out.resize(n);                         // keeps existing elements' capacity
+    // Reuse existing elements (and their capacity); beyond them, grow as
+    // elements actually decode rather than trusting the wire count.
+    if (n < out.size()) out.resize(n);
+    const std::size_t reuse = out.size();
+    if (n > reuse) out.reserve(reuse + msgpack::reserve_hint(n - reuse));
     for (std::uint32_t i = 0; i < n; ++i) {
+      if (i >= reuse) out.emplace_back();
       if constexpr (std::is_same_v<E, bool>) {
         bool b = false;
         FieldCodec<bool>::read(r, b, field);
