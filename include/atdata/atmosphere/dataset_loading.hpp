@@ -1,0 +1,53 @@
+#pragma once
+// Datasets from dataset records: DatasetLoader.to_dataset (api-surface §5).
+// Shards are the record's external URLs, or for blob storage the blobs
+// streamed with com.atproto.sync.getBlob from the owner's PDS (CID-verified
+// as they arrive). Unlike the seed, every URL is used (joined with "::"), not
+// only the first.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "atdata/atmosphere/at_uri.hpp"
+#include "atdata/atmosphere/dataset_publisher.hpp"
+#include "atdata/atmosphere/schema_publisher.hpp"
+#include "atdata/atproto/atmosphere_client.hpp"
+#include "atdata/dataset/dataset.hpp"
+
+namespace atdata::atmosphere {
+
+// A shard opener that streams getBlob URLs through `client` (which must
+// outlive every dataset using the opener) and opens anything else with
+// `fallback` (empty = atdata::open_shard, i.e. paths, file: and registered
+// schemes such as http/https).
+ShardOpener blob_shard_opener(atproto::AtmosphereClient& client, ShardOpener fallback = {});
+
+// "a::b::c": the single URL string a Dataset expands into all shards.
+std::string join_shard_urls(const std::vector<std::string>& urls);
+
+// The record's shards as dataset options + URL (RecordError "Dataset record
+// has no storage URLs" when there are none).
+struct DatasetSource {
+  std::string url;
+  DatasetOptions options;
+};
+boost::asio::awaitable<DatasetSource> dataset_source(atproto::AtmosphereClient& client, AtUri uri,
+                                                     DatasetOptions base = {});
+
+template <DescribedSample T>
+boost::asio::awaitable<Dataset<T>> to_dataset(atproto::AtmosphereClient& client, AtUri uri,
+                                              DatasetOptions base = {}) {
+  DatasetSource src = co_await dataset_source(client, uri, std::move(base));
+  co_return Dataset<T>(std::move(src.url), std::move(src.options));
+}
+
+// The dynamic variant: the record's schema (schemaRef) decoded into a
+// run-time sample type, or `schema` when given.
+boost::asio::awaitable<DynamicDataset> to_dynamic_dataset(
+    atproto::AtmosphereClient& client, AtUri uri, std::shared_ptr<const SampleSchema> schema = nullptr,
+    DatasetOptions base = {});
+
+}  // namespace atdata::atmosphere

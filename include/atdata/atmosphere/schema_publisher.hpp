@@ -1,0 +1,68 @@
+#pragma once
+// Publishing sample schemas as `ac.foundation.dataset.sampleSchema` records
+// and reading them back (api-surface §4). All operations are coroutines on
+// the AtmosphereClient's executor.
+
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include "atdata/atmosphere/at_uri.hpp"
+#include "atdata/atmosphere/listed.hpp"
+#include "atdata/atmosphere/schema_mapping.hpp"
+#include "atdata/atmosphere/schema_record.hpp"
+#include "atdata/atproto/atmosphere_client.hpp"
+
+namespace atdata::atmosphere {
+
+struct SchemaPublishOptions {
+  std::string name;  // empty = the struct's bare type name
+  std::string version = "1.0.0";
+  std::string description;
+  boost::json::object metadata;  // copied verbatim into the record (no floats)
+  std::string rkey;              // empty = the PDS assigns a TID
+};
+
+class SchemaPublisher {
+ public:
+  explicit SchemaPublisher(atproto::AtmosphereClient& client) : client_(&client) {}
+
+  // Maps T (TypeError for an unsupported field) and creates the record.
+  // Not logged in → AuthError; server errors → XrpcError.
+  template <DescribedSample T>
+  boost::asio::awaitable<AtUri> publish(SchemaPublishOptions options = {}) {
+    SchemaRecord rec =
+        schema_record_of<T>({options.name, options.version, options.description, options.metadata});
+    return publish_record(std::move(rec), std::move(options.rkey));
+  }
+  boost::asio::awaitable<AtUri> publish(SampleSchema schema, SchemaPublishOptions options = {});
+  boost::asio::awaitable<AtUri> publish_record(SchemaRecord record, std::string rkey = {});
+
+ private:
+  atproto::AtmosphereClient* client_;
+};
+
+class SchemaLoader {
+ public:
+  explicit SchemaLoader(atproto::AtmosphereClient& client) : client_(&client) {}
+
+  // getRecord; RecordError "Record at <uri> is not a schema record. Expected
+  // $type='ac.foundation.dataset.sampleSchema', got '<actual>'" for another
+  // type (later-namespace schema records are accepted).
+  boost::asio::awaitable<SchemaRecord> get(AtUri uri);
+  boost::asio::awaitable<SchemaRecord> get(std::string_view uri) { return get(AtUri::parse(uri)); }
+  // getRecord + to_sample_schema (SchemaError for ref fields, no fields, …).
+  boost::asio::awaitable<std::shared_ptr<const SampleSchema>> decode(AtUri uri);
+
+  // Every schema record of `repo` (empty = own), all pages, with URIs.
+  // Records that do not parse are skipped. `max` = 0: no limit.
+  boost::asio::awaitable<std::vector<Listed<SchemaRecord>>> list_all(std::string repo = {},
+                                                                     std::size_t max = 0);
+
+ private:
+  atproto::AtmosphereClient* client_;
+};
+
+}  // namespace atdata::atmosphere

@@ -1,0 +1,173 @@
+#include "atdata/atmosphere/dataset_publisher.hpp"
+
+#include "atdata/atmosphere/concurrency.hpp"
+#include "atdata/atmosphere/metadata.hpp"
+#include "atdata/atmosphere/record_io.hpp"
+#include "atdata/error.hpp"
+
+namespace atdata::atmosphere {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+std::string storage_type_of(const DatasetRecord& rec) {
+  switch (rec.storage.kind) {
+    case StorageLocation::Kind::external:
+      return "external";
+    case StorageLocation::Kind::blobs:
+      return "blobs";
+    case StorageLocation::Kind::unknown:
+      break;
+  }
+  throw RecordError("storage.$type", "Unknown storage type: " + rec.storage.type);
+}
+
+const std::vector<std::string>& urls_of(const DatasetRecord& rec) {
+  if (storage_type_of(rec) == "blobs") {
+    throw RecordError("storage",
+                      "Dataset uses blob storage, not external URLs. Use get_blob_urls() instead.");
+  }
+  return rec.storage.urls;
+}
+
+const std::vector<BlobEntry>& blobs_of(const DatasetRecord& rec) {
+  if (storage_type_of(rec) == "external") {
+    throw RecordError("storage", "Dataset uses external URL storage, not blobs. Use get_urls() instead.");
+  }
+  return rec.storage.blobs;
+}
+
+std::optional<json::object> metadata_of(const DatasetRecord& rec) {
+  if (rec.metadata) return decode_metadata(*rec.metadata);
+  if (rec.metadata_object) return *rec.metadata_object;
+  return std::nullopt;
+}
+
+DatasetRecord DatasetPublisher::make_record(std::string schema_uri, const DatasetPublishOptions& o) const {
+  if (o.name.empty()) throw InvalidArgument("dataset name is required");
+  DatasetRecord rec;
+  rec.name = o.name;
+  rec.schema_ref = std::move(schema_uri);
+  rec.description = o.description;
+  rec.tags = o.tags;
+  rec.license = o.license;
+  if (o.metadata) rec.metadata = encode_metadata(*o.metadata);
+  rec.metadata_url = o.metadata_url;
+  return rec;
+}
+
+asio::awaitable<AtUri> DatasetPublisher::publish_record(DatasetRecord record, std::string rkey) {
+  atproto::CreateRecordOptions opt;
+  opt.rkey = std::move(rkey);
+  auto ref = co_await client_->create_record(std::string(nsid::kDatasetRecord), record.to_record(), opt);
+  co_return AtUri::parse(ref.uri);
+}
+
+asio::awaitable<AtUri> DatasetPublisher::publish_with_urls(std::vector<std::string> urls,
+                                                           std::string schema_uri,
+                                                           DatasetPublishOptions options) {
+  DatasetRecord rec = make_record(std::move(schema_uri), options);
+  rec.storage = StorageLocation::external(std::move(urls));
+  co_return co_await publish_record(std::move(rec), std::move(options.rkey));
+}
+
+namespace {
+
+asio::awaitable<std::vector<json::object>> upload_all(
+    atproto::AtmosphereClient& client, std::size_t n, std::size_t max_in_flight,
+    std::function<asio::awaitable<atproto::BlobRef>(std::size_t)> upload) {
+  if (!client.is_authenticated()) throw AuthError("Client must be authenticated to perform this operation");
+  std::vector<json::object> refs(n);
+  co_await detail::for_each_bounded(n, max_in_flight, [&](std::size_t i) -> asio::awaitable<void> {
+    atproto::BlobRef ref = co_await upload(i);
+    refs[i] = ref.to_json();
+  });
+  co_return refs;
+}
+
+}  // namespace
+
+asio::awaitable<AtUri> DatasetPublisher::publish_with_blobs(std::vector<SharedBytes> blobs,
+                                                            std::string schema_uri,
+                                                            BlobPublishOptions options) {
+  DatasetRecord rec = make_record(std::move(schema_uri), options.record);
+  auto refs = co_await upload_all(*client_, blobs.size(), options.max_in_flight, [&](std::size_t i) {
+    return client_->upload_blob(blobs[i], options.mime_type);
+  });
+  rec.storage = StorageLocation::from_blob_refs(std::move(refs));
+  co_return co_await publish_record(std::move(rec), std::move(options.record.rkey));
+}
+
+asio::awaitable<AtUri> DatasetPublisher::publish_with_blob_files(std::vector<std::string> paths,
+                                                                 std::string schema_uri,
+                                                                 BlobPublishOptions options) {
+  DatasetRecord rec = make_record(std::move(schema_uri), options.record);
+  auto refs = co_await upload_all(*client_, paths.size(), options.max_in_flight, [&](std::size_t i) {
+    return client_->upload_blob_file(paths[i], options.mime_type);
+  });
+  rec.storage = StorageLocation::from_blob_refs(std::move(refs));
+  co_return co_await publish_record(std::move(rec), std::move(options.record.rkey));
+}
+
+asio::awaitable<DatasetRecord> DatasetLoader::get(AtUri uri) {
+  auto rec = co_await detail::get_checked(*client_, uri, RecordKind::dataset);
+  co_return DatasetRecord::from_record(rec.value);
+}
+
+asio::awaitable<std::vector<Listed<DatasetRecord>>> DatasetLoader::list_all(std::string repo,
+                                                                            std::size_t max) {
+  std::vector<Listed<DatasetRecord>> out;
+  co_await detail::list_collection(
+      *client_, std::string(nsid::kDatasetRecord), std::move(repo), max, [&](atproto::Record& r) {
+        try {
+          out.push_back({AtUri::parse(r.uri), r.cid, DatasetRecord::from_record(r.value)});
+        } catch (const Error&) {
+          // Skip records this reader cannot interpret.
+        }
+      });
+  co_return out;
+}
+
+asio::awaitable<std::string> DatasetLoader::get_storage_type(AtUri uri) {
+  co_return storage_type_of(co_await get(uri));
+}
+
+asio::awaitable<std::vector<std::string>> DatasetLoader::get_urls(AtUri uri) {
+  co_return urls_of(co_await get(uri));
+}
+
+asio::awaitable<std::vector<BlobEntry>> DatasetLoader::get_blobs(AtUri uri) {
+  co_return blobs_of(co_await get(uri));
+}
+
+asio::awaitable<std::vector<std::string>> DatasetLoader::get_blob_urls(AtUri uri) {
+  DatasetRecord rec = co_await get(uri);
+  std::vector<std::string> out;
+  for (const auto& b : blobs_of(rec)) {
+    std::string cid = b.cid();
+    if (cid.empty()) continue;
+    out.push_back(co_await client_->get_blob_url(uri.authority, std::move(cid)));
+  }
+  co_return out;
+}
+
+asio::awaitable<std::optional<json::object>> DatasetLoader::get_metadata(AtUri uri) {
+  co_return metadata_of(co_await get(uri));
+}
+
+asio::awaitable<std::vector<std::string>> DatasetLoader::get_data_urls(AtUri uri) {
+  DatasetRecord rec = co_await get(uri);
+  std::vector<std::string> out;
+  if (storage_type_of(rec) == "external") {
+    out = rec.storage.urls;
+  } else {
+    for (const auto& b : rec.storage.blobs) {
+      std::string cid = b.cid();
+      if (!cid.empty()) out.push_back(co_await client_->get_blob_url(uri.authority, std::move(cid)));
+    }
+  }
+  if (out.empty()) throw RecordError("storage", "Dataset record has no storage URLs");
+  co_return out;
+}
+
+}  // namespace atdata::atmosphere

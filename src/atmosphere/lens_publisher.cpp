@@ -1,0 +1,85 @@
+#include "atdata/atmosphere/lens_publisher.hpp"
+
+#include "atdata/atmosphere/record_io.hpp"
+#include "atdata/error.hpp"
+
+namespace atdata::atmosphere {
+
+namespace asio = boost::asio;
+
+asio::awaitable<AtUri> LensPublisher::publish(LensPublishOptions o) {
+  if (o.name.empty()) throw InvalidArgument("lens name is required");
+  LensRecord rec;
+  rec.name = std::move(o.name);
+  rec.source_schema = std::move(o.source_schema);
+  rec.target_schema = std::move(o.target_schema);
+  rec.description = std::move(o.description);
+  rec.getter_code = std::move(o.getter_code);
+  rec.putter_code = std::move(o.putter_code);
+  atproto::CreateRecordOptions opt;
+  opt.rkey = std::move(o.rkey);
+  auto ref = co_await client_->create_record(std::string(nsid::kLens), rec.to_record(), opt);
+  co_return AtUri::parse(ref.uri);
+}
+
+LensRecord LensPublisher::record_from_lens(const LensCode& lens, const LensFromCodeOptions& o) {
+  LensRecord rec;
+  rec.name = o.name.empty() ? lens.name : o.name;
+  if (rec.name.empty())
+    throw InvalidArgument("lens name is required (neither the lens nor the options name it)");
+  rec.source_schema = o.source_schema;
+  rec.target_schema = o.target_schema;
+  rec.description = o.description;
+  if (!o.repository.empty() && !o.commit.empty()) {
+    if (!lens.getter_path.empty()) rec.getter_code = CodeReference{o.repository, o.commit, lens.getter_path};
+    rec.putter_code =
+        CodeReference{o.repository, o.commit,
+                      lens.putter_path.empty() ? std::string(kTrivialPutterPath) : lens.putter_path};
+  }
+  return rec;
+}
+
+asio::awaitable<AtUri> LensPublisher::publish_from_lens(LensCode lens, LensFromCodeOptions o) {
+  LensRecord rec = record_from_lens(lens, o);
+  LensPublishOptions p;
+  p.name = std::move(rec.name);
+  p.source_schema = std::move(rec.source_schema);
+  p.target_schema = std::move(rec.target_schema);
+  p.description = std::move(rec.description);
+  p.getter_code = std::move(rec.getter_code);
+  p.putter_code = std::move(rec.putter_code);
+  p.rkey = std::move(o.rkey);
+  co_return co_await publish(std::move(p));
+}
+
+asio::awaitable<LensRecord> LensLoader::get(AtUri uri) {
+  auto rec = co_await detail::get_checked(*client_, uri, RecordKind::lens);
+  co_return LensRecord::from_record(rec.value);
+}
+
+asio::awaitable<std::vector<Listed<LensRecord>>> LensLoader::list_all(std::string repo, std::size_t max) {
+  std::vector<Listed<LensRecord>> out;
+  co_await detail::list_collection(
+      *client_, std::string(nsid::kLens), std::move(repo), max, [&](atproto::Record& r) {
+        try {
+          out.push_back({AtUri::parse(r.uri), r.cid, LensRecord::from_record(r.value)});
+        } catch (const Error&) {
+        }
+      });
+  co_return out;
+}
+
+asio::awaitable<std::vector<Listed<LensRecord>>> LensLoader::find_by_schemas(std::string source_schema,
+                                                                             std::string target_schema,
+                                                                             std::string repo) {
+  auto all = co_await list_all(std::move(repo));
+  std::vector<Listed<LensRecord>> out;
+  for (auto& l : all) {
+    if (l.record.source_schema != source_schema) continue;
+    if (!target_schema.empty() && l.record.target_schema != target_schema) continue;
+    out.push_back(std::move(l));
+  }
+  co_return out;
+}
+
+}  // namespace atdata::atmosphere
