@@ -4,7 +4,7 @@
 //
 //   tools/pds/start-dev.sh        # a throw-away local PDS; prints the exports
 //   export ATDATA_PDS_URL=http://127.0.0.1:2583 ATDATA_HANDLE=alice.test ATDATA_PASSWORD=…
-//   build/examples/example_complete_example [output-dir]
+//   build/examples/example_complete_example [output-dir]   (or ATDATA_DEMO_DIR)
 //
 // (ATDATA_PLC_URL is honoured too; start-dev.sh prints it.)
 
@@ -111,8 +111,12 @@ asio::awaitable<int> demo(asio::io_context& io, std::filesystem::path dir) {
 
 int main(int argc, char** argv) {
   try {
+    // Where the shards go: argv[1], else $ATDATA_DEMO_DIR, else a temp folder.
+    const char* env_dir = std::getenv("ATDATA_DEMO_DIR");
     std::filesystem::path dir = argc > 1 ? std::filesystem::path(argv[1])
-                                         : std::filesystem::temp_directory_path() / "atdata-complete-example";
+                                : env_dir
+                                    ? std::filesystem::path(env_dir)
+                                    : std::filesystem::temp_directory_path() / "atdata-complete-example";
     std::filesystem::create_directories(dir);
     dir = std::filesystem::absolute(dir);
     asio::io_context io;
