@@ -14,6 +14,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/json.hpp>
 
+#include "atdata/core/msgpack.hpp"
 #include "atdata/dataset/write.hpp"
 #include "atdata/error.hpp"
 
@@ -128,7 +129,13 @@ TEST_P(GoldenBatches, DynamicOrderedBatchesMatchExpected) {
     ASSERT_TRUE(batch.is_stacked("features"));
     EXPECT_EQ(sha256_hex(batch.array("features").bytes()),
               e.at("fields").at("features").at("sha256").as_string().c_str());
-    EXPECT_EQ(batch.column("label").size(), batch.size());
+    auto labels = batch.column("label");
+    ASSERT_EQ(labels.size(), batch.size());
+    std::size_t first = static_cast<std::size_t>(e.at("samples").as_array()[0].as_int64());
+    for (std::size_t k = 0; k < labels.size(); ++k) {
+      EXPECT_EQ(labels[k].as_int(),
+                exp.at("samples").as_array()[first + k].at("fields").at("label").at("value").as_int64());
+    }
     EXPECT_FALSE(batch.is_stacked("label"));
     ++b;
   }
@@ -229,6 +236,63 @@ TEST(Errors, MissingFileAndBadScheme) {
   // A good dataset still reads after a failure (no global state poisoned).
   Dataset<FixtureSample> good(kData + "/test_samples.tar");
   EXPECT_EQ(good.ordered(10).next_blocking()->size(), 3u);
+}
+
+TEST(Metadata, FetchedOnceAndCached) {
+  fs::path dir = fs::path(::testing::TempDir()) / "atdata_meta";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  // {"key": "value", "count": 100, "nested": {"a": [1, 2]}}
+  std::vector<std::byte> packed;
+  {
+    msgpack::Writer w(packed);
+    w.write_map_header(3);
+    w.write_str("key");
+    w.write_str("value");
+    w.write_str("count");
+    w.write_uint(100);
+    w.write_str("nested");
+    w.write_map_header(1);
+    w.write_str("a");
+    w.write_array_header(2);
+    w.write_uint(1);
+    w.write_uint(2);
+  }
+  fs::path meta = dir / "meta.msgpack";
+  std::ofstream(meta, std::ios::binary)
+      .write(reinterpret_cast<const char*>(packed.data()), static_cast<std::streamsize>(packed.size()));
+  Dataset<FixtureSample> ds(kData + "/test_samples.tar", {.metadata_url = "file://" + meta.string()});
+  auto m = ds.metadata();
+  ASSERT_TRUE(m && m->is_map());
+  ASSERT_EQ(m->as_map().size(), 3u);
+  EXPECT_EQ(m->as_map()[0].first, "key");
+  EXPECT_EQ(m->as_map()[0].second.as_str(), "value");
+  EXPECT_EQ(m->as_map()[1].second.as_int(), 100);
+  EXPECT_TRUE(m->as_map()[2].second.is_map());
+  fs::remove(meta);  // a second access does not read again
+  Dataset<FixtureSample> copy = ds;
+  EXPECT_EQ(copy.metadata(), m);
+  EXPECT_FALSE(Dataset<FixtureSample>(kData + "/test_samples.tar").metadata().has_value());
+  std::ofstream(meta, std::ios::binary) << "not msgpack \xc1";
+  Dataset<FixtureSample> bad(kData + "/test_samples.tar", {.metadata_url = meta.string()});
+  EXPECT_THROW(bad.metadata(), DecodeError);
+}
+
+TEST(Errors, ContinueWithNextShardAfterCatchingError) {
+  fs::path dir = fs::path(::testing::TempDir()) / "atdata_skipbad";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  {
+    ShardWriter w((dir / "s-%d.tar").string(), {.maxcount = 3});
+    for (int i = 0; i < 6; ++i) write_sample(w, FixtureSample{i, "x", i}, "k" + std::to_string(i));
+  }
+  std::ofstream(dir / "s-0.tar", std::ios::binary) << "This is not a tar file at all!";
+  Dataset<FixtureSample> ds((dir / "s-{0..1}.tar").string());
+  auto loader = ds.ordered(unbatched);
+  EXPECT_THROW(loader.next_blocking(), ShardError);
+  std::vector<std::int64_t> ids;
+  while (auto s = loader.next_blocking()) ids.push_back(s->id);
+  EXPECT_EQ(ids, (std::vector<std::int64_t>{3, 4, 5}));
 }
 
 // ---- writing and reading back --------------------------------------------------

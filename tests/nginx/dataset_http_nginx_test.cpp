@@ -70,4 +70,19 @@ TEST(DatasetHttp, MissingShardIsHttpError) {
   EXPECT_THROW(l.next_blocking(), HttpError);
 }
 
+TEST(DatasetHttp, MetadataOverHttp) {
+  // fixmap {"split": "train", "samples": 10000} (wire-format §1.4 example)
+  const unsigned char packed[] = {0x82, 0xa5, 's', 'p', 'l', 'i', 't', 0xa5, 't', 'r',  'a',  'i',
+                                  'n',  0xa7, 's', 'a', 'm', 'p', 'l', 'e',  's', 0xcd, 0x27, 0x10};
+  std::ofstream(kRun + "/www/dshttp-meta.msgpack", std::ios::binary)
+      .write(reinterpret_cast<const char*>(packed), sizeof packed);
+  Dataset<Basic> ds(base() + "/dshttp-{00..02}.tar.gz", {.metadata_url = base() + "/dshttp-meta.msgpack"});
+  auto m = ds.metadata();
+  ASSERT_TRUE(m && m->is_map());
+  EXPECT_EQ(m->as_map()[0].second.as_str(), "train");
+  EXPECT_EQ(m->as_map()[1].second.as_int(), 10000);
+  Dataset<Basic> missing(base() + "/x.tar", {.metadata_url = base() + "/no-such-meta.msgpack"});
+  EXPECT_THROW(missing.metadata(), HttpError);
+}
+
 }  // namespace

@@ -38,6 +38,8 @@ struct DatasetOptions {
   std::size_t rank = 0;
   std::size_t world_size = 1;
   ShardOpener opener;  // empty = open_shard (paths, file:, registered schemes)
+  // Python's `metadata_url`: a msgpack map fetched on first use of metadata().
+  std::string metadata_url;
 };
 
 // The msgpack member of a raw sample; ShardError naming shard and key if the
@@ -140,7 +142,7 @@ struct DecodeDynamicSample {
 // Shared by Dataset<T> and DynamicDataset: URL handling and loader configs.
 class DatasetBase {
  public:
-  DatasetBase(std::string url, DatasetOptions options) : url_(std::move(url)), options_(std::move(options)) {}
+  DatasetBase(std::string url, DatasetOptions options);
 
   // The URL pattern as given.
   const std::string& url() const noexcept { return url_; }
@@ -149,13 +151,22 @@ class DatasetBase {
   std::vector<std::string> list_shards() const { return shard_list(); }
   const DatasetOptions& options() const noexcept { return options_; }
 
+  // Python `dataset.metadata`: the msgpack map at options().metadata_url
+  // (http(s), file: or a path), read once and then cached (copies of the
+  // dataset share the cache); nullopt when there is no metadata_url. Errors:
+  // HttpError for non-2xx, DecodeError when the bytes are not a msgpack map.
+  asio::awaitable<std::optional<Value>> fetch_metadata() const;
+  std::optional<Value> metadata() const;
+
  protected:
   LoaderConfig config(std::size_t batch_size, std::optional<ShuffleOptions> shuffle,
                       std::optional<IterationState> resume) const;
 
  private:
+  struct MetadataCache;
   std::string url_;
   DatasetOptions options_;
+  std::shared_ptr<MetadataCache> metadata_;
 };
 
 }  // namespace detail
