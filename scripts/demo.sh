@@ -21,7 +21,7 @@ cmake --build "$dir" -j "$(nproc)" --target example_complete_example atdata_cli
 run="$root/$dir/demo-pds"
 cleanup() { bash tools/pds/ctest-fixture.sh stop "$run" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
-ATDATA_PDS_ACCOUNTS="demo" bash tools/pds/ctest-fixture.sh start "$run"
+ATDATA_PDS_ACCOUNTS="alice" bash tools/pds/ctest-fixture.sh start "$run"
 
 eval "$(node -e '
   const e = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))
