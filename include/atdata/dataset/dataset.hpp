@@ -106,11 +106,13 @@ class Loader {
     return *ctx_;
   }
 
+  // First member, so destroyed last: the shard sources in raw_ may own
+  // sockets (pooled HTTP connections) bound to this context.
+  std::unique_ptr<asio::io_context> ctx_;
   RawLoader raw_;
   Decode decode_;
   std::vector<RawSample> group_;
   std::optional<Item> current_;
-  std::unique_ptr<asio::io_context> ctx_;
 };
 
 namespace detail {
