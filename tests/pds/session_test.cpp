@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/value.hpp>
 
+#include <cstdlib>
 #include <vector>
 
 #include "atdata/atproto/atmosphere_client.hpp"
@@ -218,6 +219,32 @@ TEST(PdsSession, ExpiredTokenAnswerTriggersOneSharedRefresh) {
     EXPECT_EQ(e.message(), "Token has expired");
   }
   race_with_expired_token(std::chrono::seconds(-3600));
+}
+
+TEST(PdsSession, FromEnvironment) {
+  const auto& env = PdsEnv::get();
+  const auto& bob = env.accounts.at("bob");
+  ::setenv("ATDATA_PDS_URL", env.pds_url.c_str(), 1);
+  ::setenv("ATDATA_PLC_URL", env.plc_url.c_str(), 1);
+  ::unsetenv("ATDATA_SESSION");
+  ::unsetenv("ATDATA_HANDLE");
+  ::unsetenv("ATDATA_PASSWORD");
+  asio::io_context io;
+  EXPECT_THROW(run_io(io, AtmosphereClient::from_env(io.get_executor())), AuthError);
+  ::setenv("ATDATA_HANDLE", bob.handle.c_str(), 1);
+  ::setenv("ATDATA_PASSWORD", bob.password.c_str(), 1);
+  auto c = run_io(io, AtmosphereClient::from_env(io.get_executor()));
+  EXPECT_EQ(c->did(), bob.did);
+  EXPECT_EQ(c->options().identity.plc_url, env.plc_url);
+  EXPECT_EQ(run_io(io, c->resolve_pds(bob.did)), env.public_url);
+  // ATDATA_SESSION alone also works.
+  const std::string exported = c->export_session();
+  ::unsetenv("ATDATA_HANDLE");
+  ::unsetenv("ATDATA_PASSWORD");
+  ::setenv("ATDATA_SESSION", exported.c_str(), 1);
+  auto d = run_io(io, AtmosphereClient::from_env(io.get_executor()));
+  EXPECT_EQ(d->handle(), bob.handle);
+  ::unsetenv("ATDATA_SESSION");
 }
 
 TEST(PdsSession, CallsWithoutLoginAreRefusedLocally) {
