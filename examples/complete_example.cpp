@@ -110,6 +110,7 @@ asio::awaitable<int> demo(asio::io_context& io, std::filesystem::path dir) {
 }
 
 int main(int argc, char** argv) {
+  std::cout << std::unitbuf;  // progress lines appear as they happen
   try {
     // Where the shards go: argv[1], else $ATDATA_DEMO_DIR, else a temp folder.
     const char* env_dir = std::getenv("ATDATA_DEMO_DIR");

@@ -87,7 +87,9 @@ asio::awaitable<DynamicDataset> to_dynamic_dataset(atproto::AtmosphereClient& cl
   if (!schema) {
     DatasetLoader loader(client);
     DatasetRecord rec = co_await loader.get(uri);
-    schema = co_await SchemaLoader(client).decode(AtUri::parse(rec.schema_ref));
+    SchemaLoader schemas(client);
+    AtUri schema_uri = AtUri::parse(rec.schema_ref);
+    schema = co_await schemas.decode(std::move(schema_uri));
   }
   DatasetSource src = co_await dataset_source(client, uri, std::move(base));
   co_return DynamicDataset(std::move(src.url), std::move(schema), std::move(src.options));

@@ -43,6 +43,11 @@ asio::awaitable<AtmosphereIndexEntry> AtmosphereIndex::insert_dataset_urls(
   co_return AtmosphereIndexEntry(std::move(uri), std::move(stored));
 }
 
+asio::awaitable<std::string> AtmosphereIndex::uri_text(asio::awaitable<AtUri> a) {
+  AtUri uri = co_await std::move(a);
+  co_return uri.str();
+}
+
 asio::awaitable<AtmosphereIndexEntry> AtmosphereIndex::get_dataset(AtUri uri) {
   DatasetRecord rec = co_await dataset_loader_.get(uri);
   co_return AtmosphereIndexEntry(uri, std::move(rec));

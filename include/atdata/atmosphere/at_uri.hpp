@@ -5,10 +5,18 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace atdata::atmosphere {
 
+// Not an aggregate on purpose: GCC 12 corrupts aggregate temporaries that
+// hold short (SSO) strings when they appear inside a co_await expression,
+// and AtUri::parse(…) is often written exactly there.
 struct AtUri {
+  AtUri() = default;
+  AtUri(std::string authority_, std::string collection_, std::string rkey_)
+      : authority(std::move(authority_)), collection(std::move(collection_)), rkey(std::move(rkey_)) {}
+
   std::string authority;   // DID or handle
   std::string collection;  // NSID
   std::string rkey;        // record key (may contain '/')

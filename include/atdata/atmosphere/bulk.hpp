@@ -59,11 +59,20 @@ class BulkPublisher {
 
   // Records of one collection in the own repo. Their createdAt is kept when
   // present (and ignored for the job key).
+  // (No aggregate default arguments on awaitable APIs: GCC 12 corrupts
+  // aggregate temporaries inside co_await expressions; overloads instead.)
   boost::asio::awaitable<BulkResult> publish_records(std::string collection,
                                                      std::vector<boost::json::object> records,
-                                                     BulkOptions options = {});
+                                                     BulkOptions options);
+  boost::asio::awaitable<BulkResult> publish_records(std::string collection,
+                                                     std::vector<boost::json::object> records) {
+    return publish_records(std::move(collection), std::move(records), BulkOptions{});
+  }
   boost::asio::awaitable<BulkResult> publish_datasets(std::vector<DatasetRecord> records,
-                                                      BulkOptions options = {});
+                                                      BulkOptions options);
+  boost::asio::awaitable<BulkResult> publish_datasets(std::vector<DatasetRecord> records) {
+    return publish_datasets(std::move(records), BulkOptions{});
+  }
 
   // The existing record keys of a job (one listRecords range scan).
   boost::asio::awaitable<std::vector<std::string>> existing_keys(std::string collection, std::string job_key);

@@ -35,19 +35,29 @@ struct DatasetSource {
   DatasetOptions options;
 };
 boost::asio::awaitable<DatasetSource> dataset_source(atproto::AtmosphereClient& client, AtUri uri,
-                                                     DatasetOptions base = {});
+                                                     DatasetOptions base);
 
+// (Overloads rather than aggregate default arguments: GCC 12 corrupts
+// aggregate temporaries that appear inside a co_await expression.)
 template <DescribedSample T>
 boost::asio::awaitable<Dataset<T>> to_dataset(atproto::AtmosphereClient& client, AtUri uri,
-                                              DatasetOptions base = {}) {
-  DatasetSource src = co_await dataset_source(client, uri, std::move(base));
+                                              DatasetOptions base) {
+  DatasetSource src = co_await dataset_source(client, std::move(uri), std::move(base));
   co_return Dataset<T>(std::move(src.url), std::move(src.options));
+}
+template <DescribedSample T>
+boost::asio::awaitable<Dataset<T>> to_dataset(atproto::AtmosphereClient& client, AtUri uri) {
+  return to_dataset<T>(client, std::move(uri), DatasetOptions{});
 }
 
 // The dynamic variant: the record's schema (schemaRef) decoded into a
-// run-time sample type, or `schema` when given.
-boost::asio::awaitable<DynamicDataset> to_dynamic_dataset(
-    atproto::AtmosphereClient& client, AtUri uri, std::shared_ptr<const SampleSchema> schema = nullptr,
-    DatasetOptions base = {});
+// run-time sample type, or `schema` when non-null.
+boost::asio::awaitable<DynamicDataset> to_dynamic_dataset(atproto::AtmosphereClient& client, AtUri uri,
+                                                          std::shared_ptr<const SampleSchema> schema,
+                                                          DatasetOptions base);
+inline boost::asio::awaitable<DynamicDataset> to_dynamic_dataset(
+    atproto::AtmosphereClient& client, AtUri uri, std::shared_ptr<const SampleSchema> schema = nullptr) {
+  return to_dynamic_dataset(client, std::move(uri), std::move(schema), DatasetOptions{});
+}
 
 }  // namespace atdata::atmosphere

@@ -69,9 +69,12 @@ class AtmosphereIndex {
 
   // The created schema URI as text ("at://…/ac.foundation.dataset.sampleSchema/…").
   template <DescribedSample T>
-  boost::asio::awaitable<std::string> publish_schema(SchemaPublishOptions options = {}) {
-    AtUri uri = co_await schema_publisher_.publish<T>(std::move(options));
-    co_return uri.str();
+  boost::asio::awaitable<std::string> publish_schema(SchemaPublishOptions options) {
+    return uri_text(schema_publisher_.publish<T>(std::move(options)));
+  }
+  template <DescribedSample T>
+  boost::asio::awaitable<std::string> publish_schema() {
+    return publish_schema<T>(SchemaPublishOptions{});
   }
 
   // A dataset record over `urls` (external storage), re-read after creation.
@@ -118,6 +121,7 @@ class AtmosphereIndex {
   }
 
  private:
+  static boost::asio::awaitable<std::string> uri_text(boost::asio::awaitable<AtUri> a);
   atproto::AtmosphereClient* client_;
   SchemaPublisher schema_publisher_;
   SchemaLoader schema_loader_;

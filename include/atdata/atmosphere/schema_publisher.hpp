@@ -32,12 +32,19 @@ class SchemaPublisher {
   // Maps T (TypeError for an unsupported field) and creates the record.
   // Not logged in → AuthError; server errors → XrpcError.
   template <DescribedSample T>
-  boost::asio::awaitable<AtUri> publish(SchemaPublishOptions options = {}) {
+  boost::asio::awaitable<AtUri> publish(SchemaPublishOptions options) {
     SchemaRecord rec =
         schema_record_of<T>({options.name, options.version, options.description, options.metadata});
     return publish_record(std::move(rec), std::move(options.rkey));
   }
-  boost::asio::awaitable<AtUri> publish(SampleSchema schema, SchemaPublishOptions options = {});
+  template <DescribedSample T>
+  boost::asio::awaitable<AtUri> publish() {
+    return publish<T>(SchemaPublishOptions{});
+  }
+  boost::asio::awaitable<AtUri> publish(SampleSchema schema, SchemaPublishOptions options);
+  boost::asio::awaitable<AtUri> publish(SampleSchema schema) {
+    return publish(std::move(schema), SchemaPublishOptions{});
+  }
   boost::asio::awaitable<AtUri> publish_record(SchemaRecord record, std::string rkey = {});
 
  private:
