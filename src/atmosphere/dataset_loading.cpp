@@ -73,10 +73,14 @@ std::string join_shard_urls(const std::vector<std::string>& urls) {
 asio::awaitable<DatasetSource> dataset_source(atproto::AtmosphereClient& client, AtUri uri,
                                               DatasetOptions base) {
   DatasetLoader loader(client);
-  auto urls = co_await loader.get_data_urls(uri);
+  DatasetRecord rec = co_await loader.get(uri);
+  std::string metadata_url = rec.metadata_url;
+  auto urls = co_await loader.data_urls_of(std::move(uri), std::move(rec));
   DatasetSource src;
   src.url = join_shard_urls(urls);
   src.options = std::move(base);
+  // The record's metadataUrl becomes the dataset's, as in the seed's to_dataset.
+  if (src.options.metadata_url.empty()) src.options.metadata_url = std::move(metadata_url);
   src.options.opener = blob_shard_opener(client, std::move(src.options.opener));
   co_return src;
 }

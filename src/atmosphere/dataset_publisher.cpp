@@ -157,6 +157,10 @@ asio::awaitable<std::optional<json::object>> DatasetLoader::get_metadata(AtUri u
 
 asio::awaitable<std::vector<std::string>> DatasetLoader::get_data_urls(AtUri uri) {
   DatasetRecord rec = co_await get(uri);
+  co_return co_await data_urls_of(std::move(uri), std::move(rec));
+}
+
+asio::awaitable<std::vector<std::string>> DatasetLoader::data_urls_of(AtUri uri, DatasetRecord rec) {
   std::vector<std::string> out;
   if (storage_type_of(rec) == "external") {
     out = rec.storage.urls;

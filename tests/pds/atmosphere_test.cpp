@@ -13,6 +13,7 @@
 #include "atdata/atmosphere/dataset_loading.hpp"
 #include "atdata/atmosphere/index.hpp"
 #include "atdata/atmosphere/lens_publisher.hpp"
+#include "atdata/atmosphere/metadata.hpp"
 #include "atdata/atproto/cid.hpp"
 #include "atdata/error.hpp"
 #include "pds/atmosphere_fixture.hpp"
@@ -168,6 +169,49 @@ TEST(AtmospherePds, CompleteExampleWithBlobStorage) {
       drain(alice, loader, [&](const DynamicBatch& b, std::size_t bi) { expect_dynamic_batch(b, bi, seen); }),
       32u);
   EXPECT_EQ(seen, kSamples);
+}
+
+TEST(AtmospherePds, DatasetPublisherPublishesADatasetWithAutoSchemaAndMetadata) {
+  Account alice("alice");
+  TempDir dir;
+  auto shards = write_feature_shards(dir.path, 10, 10);
+  const auto meta_path = dir.path / "meta.msgpack";
+  {
+    auto bytes = encode_metadata(json::object{{"split", "train"}, {"samples", 10}});
+    std::ofstream f(meta_path, std::ios::binary);
+    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  DatasetOptions dopt;
+  dopt.metadata_url = file_url(meta_path.string());
+  Dataset<FeatureSample> ds(file_url(shards.at(0)), dopt);
+
+  DatasetPublisher dp(alice.client);
+  PublishDatasetOptions bad;
+  bad.name = "x";
+  bad.auto_publish_schema = false;
+  EXPECT_THROW(dp.publish(ds, bad), InvalidArgument);  // before any I/O
+
+  PublishDatasetOptions po;
+  po.name = "auto-schema-dataset";
+  po.tags = {"auto"};
+  AtUri uri = alice.run(dp.publish(ds, po));
+  DatasetLoader dl(alice.client);
+  DatasetRecord rec = alice.run(dl.get(uri));
+  EXPECT_EQ(rec.storage.urls, std::vector<std::string>{file_url(shards.at(0))});
+  EXPECT_EQ(AtUri::parse(rec.schema_ref).collection, "ac.foundation.dataset.sampleSchema");
+  EXPECT_EQ(metadata_of(rec), (json::object{{"split", "train"}, {"samples", 10}}));
+  SchemaLoader sl(alice.client);
+  EXPECT_EQ(*alice.run(sl.decode(AtUri::parse(rec.schema_ref))), schema_of<FeatureSample>());
+
+  // to_dataset hands the record's metadataUrl to the Dataset.
+  DatasetPublisher pub(alice.client);
+  AtUri with_url =
+      alice.run(pub.publish_with_urls({file_url(shards.at(0))}, rec.schema_ref,
+                                      {.name = "with-metadata-url", .metadata_url = dopt.metadata_url}));
+  Dataset<FeatureSample> back = *alice.run(as_optional(to_dataset<FeatureSample>(alice.client, with_url)));
+  EXPECT_EQ(back.options().metadata_url, dopt.metadata_url);
+  auto md = alice.run(as_optional(back.fetch_metadata()));
+  ASSERT_TRUE(md && *md);
 }
 
 TEST(AtmospherePds, LoadersRejectOtherRecordTypes) {

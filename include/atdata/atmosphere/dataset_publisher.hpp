@@ -13,8 +13,13 @@
 #include "atdata/atmosphere/at_uri.hpp"
 #include "atdata/atmosphere/dataset_record.hpp"
 #include "atdata/atmosphere/listed.hpp"
+#include "atdata/atmosphere/schema_publisher.hpp"
 #include "atdata/atproto/atmosphere_client.hpp"
+#include "atdata/core/msgpack.hpp"
+#include "atdata/core/sample.hpp"
 #include "atdata/core/shared_bytes.hpp"
+#include "atdata/core/value.hpp"
+#include "atdata/error.hpp"
 
 namespace atdata::atmosphere {
 
@@ -47,9 +52,40 @@ const std::vector<BlobEntry>& blobs_of(const DatasetRecord& rec);
 // nullopt without metadata; DecodeError for bytes that are not a msgpack map.
 std::optional<boost::json::object> metadata_of(const DatasetRecord& rec);
 
+// DatasetPublisher::publish (the seed's `publish(dataset, …)`).
+struct PublishDatasetOptions {
+  std::string name;        // required
+  std::string schema_uri;  // empty: publish the dataset's sample type first
+  bool auto_publish_schema = true;
+  std::string schema_version = "1.0.0";  // of the auto-published schema
+  std::string description;
+  std::vector<std::string> tags;
+  std::string license;
+  std::string rkey;
+};
+
 class DatasetPublisher {
  public:
   explicit DatasetPublisher(atproto::AtmosphereClient& client) : client_(&client) {}
+
+  // A dataset object with url(), a sample_type and fetch_metadata() (e.g.
+  // atdata::Dataset<T>): external storage [ds.url()] verbatim; the schema is
+  // published first when schema_uri is empty; the dataset's metadata (from its
+  // metadata_url) is written as msgpack. Checked before any I/O:
+  // InvalidArgument "schema_uri is required when auto_publish_schema=False".
+  template <class D>
+  requires requires(const D& d) {
+    { d.url() } -> std::convertible_to<std::string>;
+    typename D::sample_type;
+    d.fetch_metadata();
+  }
+  boost::asio::awaitable<AtUri> publish(D ds, PublishDatasetOptions options) {
+    if (options.schema_uri.empty() && !options.auto_publish_schema) {
+      throw InvalidArgument("schema_uri is required when auto_publish_schema=False");
+    }
+    if (options.name.empty()) throw InvalidArgument("dataset name is required");
+    return publish_dataset(std::move(ds), std::move(options));
+  }
 
   // External storage, URLs verbatim (brace patterns unexpanded, order kept).
   boost::asio::awaitable<AtUri> publish_with_urls(std::vector<std::string> urls, std::string schema_uri,
@@ -65,6 +101,35 @@ class DatasetPublisher {
   boost::asio::awaitable<AtUri> publish_record(DatasetRecord record, std::string rkey = {});
 
  private:
+  template <class D>
+  boost::asio::awaitable<AtUri> publish_dataset(D ds, PublishDatasetOptions o) {
+    std::string schema_uri = std::move(o.schema_uri);
+    if (schema_uri.empty()) {
+      SchemaPublisher schemas(*client_);
+      SchemaPublishOptions so;
+      so.version = o.schema_version;
+      SampleSchema sample_schema = schema_of<typename D::sample_type>();
+      AtUri s = co_await schemas.publish(std::move(sample_schema), std::move(so));
+      schema_uri = s.str();
+    }
+    DatasetPublishOptions po;
+    po.name = std::move(o.name);
+    po.description = std::move(o.description);
+    po.tags = std::move(o.tags);
+    po.license = std::move(o.license);
+    DatasetRecord rec = make_record(std::move(schema_uri), po);
+    std::vector<std::string> urls;
+    urls.push_back(std::string(ds.url()));
+    rec.storage = StorageLocation::external(std::move(urls));
+    std::optional<Value> md = co_await ds.fetch_metadata();
+    if (md) {
+      std::vector<std::byte> bytes;
+      msgpack::Writer w(bytes);
+      msgpack::write_value(w, *md);
+      rec.metadata = std::move(bytes);
+    }
+    co_return co_await publish_record(std::move(rec), std::move(o.rkey));
+  }
   DatasetRecord make_record(std::string schema_uri, const DatasetPublishOptions& o) const;
   atproto::AtmosphereClient* client_;
 };
@@ -91,6 +156,8 @@ class DatasetLoader {
   // The shard URLs a Dataset reads: external URLs, or blob URLs for blob storage.
   // RecordError "Dataset record has no storage URLs" when there are none.
   boost::asio::awaitable<std::vector<std::string>> get_data_urls(AtUri uri);
+  // The same for a record already fetched from `uri`.
+  boost::asio::awaitable<std::vector<std::string>> data_urls_of(AtUri uri, DatasetRecord rec);
 
  private:
   atproto::AtmosphereClient* client_;
