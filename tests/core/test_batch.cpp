@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "atdata/core/sample_batch.hpp"
+#include "atdata/core/typed_ndarray.hpp"
 
 using namespace atdata;
 
@@ -109,4 +110,28 @@ TEST(DynamicBatch, PythonAggregation) {
   w[0].set("a", Value(1));
   w[1].set("b", Value(1));
   EXPECT_THROW(DynamicBatch{w}, SchemaError);
+}
+
+namespace {
+struct TypedImg {
+  atdata::NDArrayOf<float> img;
+  std::int64_t label = 0;
+};
+BOOST_DESCRIBE_STRUCT(TypedImg, (), (img, label))
+}  // namespace
+
+TEST(SampleBatch, StacksTypedArrayMembers) {
+  std::vector<TypedImg> v;
+  for (int i = 0; i < 3; ++i) {
+    const float vals[2] = {float(i), float(i) + 0.5f};
+    v.push_back({atdata::NDArray::from_span<float>(std::span<const float>(vals, 2)), i});
+  }
+  atdata::SampleBatch<TypedImg> b(std::move(v));
+  const atdata::NDArray& s = b.stacked<&TypedImg::img>();
+  ASSERT_EQ(s.ndim(), 2);
+  EXPECT_EQ(s.shape()[0], 3);
+  EXPECT_EQ(s.shape()[1], 2);
+  auto f = s.to<float>();
+  EXPECT_EQ(f.view<float>()[5], 2.5f);
+  EXPECT_EQ(&b.array("img"), &s);
 }

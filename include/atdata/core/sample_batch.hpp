@@ -57,8 +57,9 @@ class SampleBatch {
   const NDArray& stacked() const noexcept {
     constexpr std::size_t i = detail::member_index<T, Member>();
     static_assert(i < N, "stacked<>: not a described member of the sample type");
-    static_assert(std::is_same_v<detail::member_of<boost::mp11::mp_at_c<detail::members_t<T>, i>>, NDArray>,
-                  "stacked<>: the member is not an atdata::NDArray (use column<>)");
+    static_assert(
+        std::is_base_of_v<NDArray, detail::member_of<boost::mp11::mp_at_c<detail::members_t<T>, i>>>,
+        "stacked<>: the member is not an atdata::NDArray (use column<>)");
     return stacked_[i];
   }
 
@@ -89,7 +90,7 @@ class SampleBatch {
     bool r = false;
     boost::mp11::mp_for_each<boost::mp11::mp_iota_c<N>>([&](auto I) {
       using D = boost::mp11::mp_at_c<detail::members_t<T>, I>;
-      if (I == i) r = std::is_same_v<detail::member_of<D>, NDArray>;
+      if (I == i) r = std::is_base_of_v<NDArray, detail::member_of<D>>;
     });
     return r;
   }
@@ -99,7 +100,7 @@ class SampleBatch {
     std::vector<const NDArray*> items(samples_.size());
     boost::mp11::mp_for_each<boost::mp11::mp_iota_c<N>>([&](auto I) {
       using D = boost::mp11::mp_at_c<detail::members_t<T>, I>;
-      if constexpr (std::is_same_v<detail::member_of<D>, NDArray>) {
+      if constexpr (std::is_base_of_v<NDArray, detail::member_of<D>>) {
         for (std::size_t k = 0; k < samples_.size(); ++k) items[k] = &(samples_[k].*D::pointer);
         stacked_[I] = stack_arrays(items, detail::member_names<T>[I]);
       }
