@@ -142,21 +142,12 @@ json::object DatasetRecord::to_record() const {
 
 DatasetRecord DatasetRecord::from_record(const json::value& record) {
   ObjectReader r(record, kWhat, "");
-  std::string type = r.required_string("$type");
-  if (classify_record_type(type) != RecordKind::dataset) {
-    r.fail("$type", "is '" + type + "', not a dataset record type (expected '" +
-                        std::string(nsid::kDatasetRecord) + "')");
-  }
+  detail::require_record_type(r, RecordKind::dataset, "dataset");
   DatasetRecord out;
   out.name = r.required_string("name");
   out.schema_ref = r.required_string("schemaRef");
   out.storage = StorageLocation::from_json(r.required("storage"), "storage");
-  std::string created = r.required_string("createdAt");
-  try {
-    out.created_at = parse_datetime(created);
-  } catch (const InvalidArgument& e) {
-    r.fail("createdAt", std::string("is not a date-time: ") + e.what());
-  }
+  out.created_at = detail::required_datetime(r, "createdAt");
   out.description = r.optional_string("description").value_or("");
   if (const json::array* tags = r.optional_array("tags")) {
     out.tags.reserve(tags->size());

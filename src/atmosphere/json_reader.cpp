@@ -116,6 +116,23 @@ void ObjectReader::fail(std::string_view key, const std::string& msg) const {
   throw RecordError(p, std::string(what_) + ": member '" + p + "' " + msg);
 }
 
+void require_record_type(const ObjectReader& r, RecordKind kind, std::string_view noun) {
+  std::string type = r.required_string("$type");
+  if (classify_record_type(type) != kind) {
+    r.fail("$type", "is '" + type + "', not a " + std::string(noun) + " record type (expected '" +
+                        std::string(collection_for(kind)) + "')");
+  }
+}
+
+Timestamp required_datetime(const ObjectReader& r, std::string_view key) {
+  std::string s = r.required_string(key);
+  try {
+    return parse_datetime(s);
+  } catch (const InvalidArgument& e) {
+    r.fail(key, std::string("is not a date-time: ") + e.what());
+  }
+}
+
 std::string string_at(const json::value& v, std::string_view what, const std::string& path) {
   if (!v.is_string()) fail_type(what, path, "a string", v);
   return std::string(v.get_string());

@@ -10,6 +10,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include "atdata/atmosphere/datetime.hpp"
+#include "atdata/atmosphere/lexicon.hpp"
 #include "atdata/error.hpp"
 
 namespace atdata::atmosphere::detail {
@@ -50,6 +52,12 @@ class ObjectReader {
   std::string_view what_;
   std::string path_;
 };
+
+// Fails on `$type` unless it names a record of `kind`; `noun` words the error ("dataset").
+void require_record_type(const ObjectReader& r, RecordKind kind, std::string_view noun);
+
+// The date-time at `key`, or a RecordError naming it.
+Timestamp required_datetime(const ObjectReader& r, std::string_view key);
 
 // The string at `v`, or a RecordError naming `path`.
 std::string string_at(const boost::json::value& v, std::string_view what, const std::string& path);

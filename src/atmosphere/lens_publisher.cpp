@@ -1,5 +1,7 @@
 #include "atdata/atmosphere/lens_publisher.hpp"
 
+#include <utility>
+
 #include "atdata/atmosphere/record_io.hpp"
 #include "atdata/error.hpp"
 
@@ -7,15 +9,25 @@ namespace atdata::atmosphere {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// LensRecord and LensPublishOptions share these members; publishing moves them across both ways.
+template <class To, class From>
+void move_lens_fields(To& to, From& from) {
+  to.name = std::move(from.name);
+  to.source_schema = std::move(from.source_schema);
+  to.target_schema = std::move(from.target_schema);
+  to.description = std::move(from.description);
+  to.getter_code = std::move(from.getter_code);
+  to.putter_code = std::move(from.putter_code);
+}
+
+}  // namespace
+
 asio::awaitable<AtUri> LensPublisher::publish(LensPublishOptions o) {
   if (o.name.empty()) throw InvalidArgument("lens name is required");
   LensRecord rec;
-  rec.name = std::move(o.name);
-  rec.source_schema = std::move(o.source_schema);
-  rec.target_schema = std::move(o.target_schema);
-  rec.description = std::move(o.description);
-  rec.getter_code = std::move(o.getter_code);
-  rec.putter_code = std::move(o.putter_code);
+  move_lens_fields(rec, o);
   atproto::CreateRecordOptions opt;
   opt.rkey = std::move(o.rkey);
   auto ref = co_await client_->create_record(std::string(nsid::kLens), rec.to_record(), opt);
@@ -42,12 +54,7 @@ LensRecord LensPublisher::record_from_lens(const LensCode& lens, const LensFromC
 asio::awaitable<AtUri> LensPublisher::publish_from_lens(LensCode lens, LensFromCodeOptions o) {
   LensRecord rec = record_from_lens(lens, o);
   LensPublishOptions p;
-  p.name = std::move(rec.name);
-  p.source_schema = std::move(rec.source_schema);
-  p.target_schema = std::move(rec.target_schema);
-  p.description = std::move(rec.description);
-  p.getter_code = std::move(rec.getter_code);
-  p.putter_code = std::move(rec.putter_code);
+  move_lens_fields(p, rec);
   p.rkey = std::move(o.rkey);
   co_return co_await publish(std::move(p));
 }

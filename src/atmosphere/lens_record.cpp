@@ -40,21 +40,12 @@ json::object LensRecord::to_record() const {
 
 LensRecord LensRecord::from_record(const json::value& record) {
   ObjectReader r(record, kWhat, "");
-  std::string type = r.required_string("$type");
-  if (classify_record_type(type) != RecordKind::lens) {
-    r.fail("$type",
-           "is '" + type + "', not a lens record type (expected '" + std::string(nsid::kLens) + "')");
-  }
+  detail::require_record_type(r, RecordKind::lens, "lens");
   LensRecord out;
   out.name = r.required_string("name");
   out.source_schema = r.required_string("sourceSchema");
   out.target_schema = r.required_string("targetSchema");
-  std::string created = r.required_string("createdAt");
-  try {
-    out.created_at = parse_datetime(created);
-  } catch (const InvalidArgument& e) {
-    r.fail("createdAt", std::string("is not a date-time: ") + e.what());
-  }
+  out.created_at = detail::required_datetime(r, "createdAt");
   out.description = r.optional_string("description").value_or("");
   if (r.optional_object("getterCode"))
     out.getter_code = CodeReference::from_json(*r.find("getterCode"), "getterCode");

@@ -320,11 +320,7 @@ json::object SchemaRecord::to_record() const {
 
 SchemaRecord SchemaRecord::from_record(const json::value& record) {
   ObjectReader r(record, kWhat, "");
-  std::string type = r.required_string("$type");
-  if (classify_record_type(type) != RecordKind::schema) {
-    r.fail("$type", "is '" + type + "', not a schema record type (expected '" +
-                        std::string(nsid::kSampleSchema) + "')");
-  }
+  detail::require_record_type(r, RecordKind::schema, "schema");
   if (const json::value* v = r.find("atdataSchemaVersion")) {
     if (!v->is_int64()) detail::fail_type(kWhat, "atdataSchemaVersion", "an integer", *v);
     if (v->get_int64() > 1) {
@@ -336,12 +332,7 @@ SchemaRecord SchemaRecord::from_record(const json::value& record) {
   SchemaRecord out;
   out.name = r.required_string("name");
   out.version = r.required_string("version");
-  std::string created = r.required_string("createdAt");
-  try {
-    out.created_at = parse_datetime(created);
-  } catch (const InvalidArgument& e) {
-    r.fail("createdAt", std::string("is not a date-time: ") + e.what());
-  }
+  out.created_at = detail::required_datetime(r, "createdAt");
   out.description = r.optional_string("description").value_or("");
 
   const json::value* fields_v = r.find("fields");

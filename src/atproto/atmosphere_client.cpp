@@ -268,6 +268,17 @@ struct AtmosphereClient::Impl {
     co_return co_await call(*s2.x, std::move(c));
   }
 
+  // createRecord/putRecord: sends `body` with auth and reads the {uri, cid} reply.
+  asio::awaitable<RecordRef> write_record(std::string_view nsid, json::object body) {
+    std::string text = json::serialize(body);
+    auto call = [&](XrpcClient& x, XrpcCall c) {
+      return x.procedure_json(nsid, text, std::move(c));
+    };  // named: see XrpcCall
+    auto v = co_await authed(call);
+    const auto& o = as_object(nsid, v);
+    co_return RecordRef{member_string(nsid, o, "uri"), optional_string(o, "cid")};
+  }
+
   // A read on the PDS hosting `repo`: own PDS (with auth) or the resolved one.
   template <class Call>
   asio::awaitable<json::value> read_repo(const std::string& repo, Call call) {
@@ -472,13 +483,7 @@ asio::awaitable<RecordRef> AtmosphereClient::create_record(std::string collectio
   body["validate"] = options.validate;
   body["record"] = std::move(record);
   if (!options.swap_commit.empty()) body["swapCommit"] = options.swap_commit;
-  std::string text = json::serialize(body);
-  auto call = [&](XrpcClient& x, XrpcCall c) {
-    return x.procedure_json(kNsid, text, std::move(c));
-  };  // named: see XrpcCall
-  auto v = co_await impl_->authed(call);
-  const auto& o = as_object(kNsid, v);
-  co_return RecordRef{member_string(kNsid, o, "uri"), optional_string(o, "cid")};
+  co_return co_await impl_->write_record(kNsid, std::move(body));
 }
 
 asio::awaitable<RecordRef> AtmosphereClient::put_record(std::string collection, std::string rkey,
@@ -491,13 +496,7 @@ asio::awaitable<RecordRef> AtmosphereClient::put_record(std::string collection, 
   body["record"] = std::move(record);
   if (!options.swap_record.empty()) body["swapRecord"] = options.swap_record;
   if (!options.swap_commit.empty()) body["swapCommit"] = options.swap_commit;
-  std::string text = json::serialize(body);
-  auto call = [&](XrpcClient& x, XrpcCall c) {
-    return x.procedure_json(kNsid, text, std::move(c));
-  };  // named: see XrpcCall
-  auto v = co_await impl_->authed(call);
-  const auto& o = as_object(kNsid, v);
-  co_return RecordRef{member_string(kNsid, o, "uri"), optional_string(o, "cid")};
+  co_return co_await impl_->write_record(kNsid, std::move(body));
 }
 
 asio::awaitable<Record> AtmosphereClient::get_record(std::string repo, std::string collection,

@@ -28,6 +28,18 @@ struct XrpcClient::Shared {
     std::lock_guard lock(mu);
     return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
   }
+
+  // Parses a response's RateLimit-* headers and keeps them when the server sent any.
+  RateLimitInfo record_rate_limit(const net::HttpHeaders& h);
+
+  // The wait before retrying, or nullopt to give up. Both spend from the caller's per-call
+  // retry counters; only idempotent calls are retried after transport failures and 502/504.
+  std::optional<std::chrono::milliseconds> transport_retry_wait(const XrpcOptions& o, bool idempotent,
+                                                                int& tr_retries);
+  std::optional<std::chrono::milliseconds> status_retry_wait(const XrpcOptions& o, bool idempotent,
+                                                             int status, const RateLimitInfo& rl,
+                                                             const net::HttpHeaders& h, int& rl_retries,
+                                                             int& tr_retries);
 };
 
 namespace {
@@ -64,6 +76,37 @@ boost::json::value parse_json_body(std::string_view nsid, const std::string& url
 }
 
 }  // namespace
+
+RateLimitInfo XrpcClient::Shared::record_rate_limit(const net::HttpHeaders& h) {
+  auto rl = parse_rate_limit(h.get("RateLimit-Limit"), h.get("RateLimit-Remaining"), h.get("RateLimit-Reset"),
+                             h.get("RateLimit-Policy"), std::chrono::system_clock::now());
+  if (rl.known()) {
+    std::lock_guard lock(mu);
+    rate_limit = rl;
+  }
+  return rl;
+}
+
+std::optional<std::chrono::milliseconds> XrpcClient::Shared::transport_retry_wait(const XrpcOptions& o,
+                                                                                  bool idempotent,
+                                                                                  int& tr_retries) {
+  if (!idempotent || tr_retries >= o.max_transport_retries) return std::nullopt;
+  return backoff_delay(tr_retries++, o.backoff_base, o.backoff_cap, random01());
+}
+
+std::optional<std::chrono::milliseconds> XrpcClient::Shared::status_retry_wait(
+    const XrpcOptions& o, bool idempotent, int status, const RateLimitInfo& rl, const net::HttpHeaders& h,
+    int& rl_retries, int& tr_retries) {
+  if ((status == 429 || status == 503) && rl_retries < o.max_rate_limit_retries) {
+    auto wait = server_delay(status, rl, h)
+                    .value_or(backoff_delay(rl_retries, o.backoff_base, o.backoff_cap, random01()));
+    if (wait > o.max_retry_wait) return std::nullopt;
+    ++rl_retries;
+    return wait;
+  }
+  if (status == 502 || status == 504) return transport_retry_wait(o, idempotent, tr_retries);
+  return std::nullopt;
+}
 
 std::string url_encode_component(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -133,19 +176,12 @@ asio::awaitable<net::HttpResponse> XrpcClient::send(std::string_view nsid, net::
       transport_error = std::current_exception();
     }
     if (transport_error) {
-      if (!idempotent || tr_retries >= options_.max_transport_retries)
-        std::rethrow_exception(transport_error);
-      co_await sleep_for(
-          backoff_delay(tr_retries++, options_.backoff_base, options_.backoff_cap, shared_->random01()));
+      auto wait = shared_->transport_retry_wait(options_, idempotent, tr_retries);
+      if (!wait) std::rethrow_exception(transport_error);
+      co_await sleep_for(*wait);
       continue;
     }
-    auto rl = parse_rate_limit(resp->headers.get("RateLimit-Limit"), resp->headers.get("RateLimit-Remaining"),
-                               resp->headers.get("RateLimit-Reset"), resp->headers.get("RateLimit-Policy"),
-                               std::chrono::system_clock::now());
-    if (rl.known()) {
-      std::lock_guard lock(shared_->mu);
-      shared_->rate_limit = rl;
-    }
+    auto rl = shared_->record_rate_limit(resp->headers);
     if (resp->ok()) {
       if (resp->body.size() > options_.max_response_bytes) {
         throw NetworkError(std::string(nsid) + ": response of " + std::to_string(resp->body.size()) +
@@ -154,18 +190,8 @@ asio::awaitable<net::HttpResponse> XrpcClient::send(std::string_view nsid, net::
       co_return std::move(*resp);
     }
     const int st = resp->status;
-    std::optional<std::chrono::milliseconds> wait;
-    if ((st == 429 || st == 503) && rl_retries < options_.max_rate_limit_retries) {
-      wait = server_delay(st, rl, resp->headers)
-                 .value_or(backoff_delay(rl_retries, options_.backoff_base, options_.backoff_cap,
-                                         shared_->random01()));
-      if (*wait > options_.max_retry_wait)
-        wait.reset();
-      else
-        ++rl_retries;
-    } else if (idempotent && (st == 502 || st == 504) && tr_retries < options_.max_transport_retries) {
-      wait = backoff_delay(tr_retries++, options_.backoff_base, options_.backoff_cap, shared_->random01());
-    }
+    auto wait =
+        shared_->status_retry_wait(options_, idempotent, st, rl, resp->headers, rl_retries, tr_retries);
     if (!wait) throw make_xrpc_error(st, std::string(nsid), resp->body);
     co_await sleep_for(*wait);
   }
@@ -183,20 +209,13 @@ asio::awaitable<net::HttpResponseStream> XrpcClient::send_stream(std::string_vie
       transport_error = std::current_exception();
     }
     if (transport_error) {
-      if (!idempotent || tr_retries >= options_.max_transport_retries)
-        std::rethrow_exception(transport_error);
-      co_await sleep_for(
-          backoff_delay(tr_retries++, options_.backoff_base, options_.backoff_cap, shared_->random01()));
+      auto wait = shared_->transport_retry_wait(options_, idempotent, tr_retries);
+      if (!wait) std::rethrow_exception(transport_error);
+      co_await sleep_for(*wait);
       continue;
     }
     const auto& h = resp->headers();
-    auto rl =
-        parse_rate_limit(h.get("RateLimit-Limit"), h.get("RateLimit-Remaining"), h.get("RateLimit-Reset"),
-                         h.get("RateLimit-Policy"), std::chrono::system_clock::now());
-    if (rl.known()) {
-      std::lock_guard lock(shared_->mu);
-      shared_->rate_limit = rl;
-    }
+    auto rl = shared_->record_rate_limit(h);
     if (resp->ok()) co_return std::move(*resp);
     const int st = resp->status();
     std::string body;
@@ -211,17 +230,7 @@ asio::awaitable<net::HttpResponseStream> XrpcClient::send_stream(std::string_vie
       }
       (void)read_error;
     }
-    std::optional<std::chrono::milliseconds> wait;
-    if ((st == 429 || st == 503) && rl_retries < options_.max_rate_limit_retries) {
-      wait = server_delay(st, rl, h).value_or(
-          backoff_delay(rl_retries, options_.backoff_base, options_.backoff_cap, shared_->random01()));
-      if (*wait > options_.max_retry_wait)
-        wait.reset();
-      else
-        ++rl_retries;
-    } else if (idempotent && (st == 502 || st == 504) && tr_retries < options_.max_transport_retries) {
-      wait = backoff_delay(tr_retries++, options_.backoff_base, options_.backoff_cap, shared_->random01());
-    }
+    auto wait = shared_->status_retry_wait(options_, idempotent, st, rl, h, rl_retries, tr_retries);
     if (!wait) throw make_xrpc_error(st, std::string(nsid), body);
     resp.reset();
     co_await sleep_for(*wait);
