@@ -143,7 +143,8 @@ void put_double(std::string& o, double d) {
     auto r = std::to_chars(buf, buf + sizeof buf, d);  // shortest round-trip form
     o.append(buf, r.ptr);
     // Keep floats recognisable as floats (Python prints 1.0, not 1).
-    if (std::find_if(buf, r.ptr, [](char c) { return c == '.' || c == 'e' || c == 'n' || c == 'i'; }) == r.ptr)
+    if (std::find_if(buf, r.ptr, [](char c) { return c == '.' || c == 'e' || c == 'n' || c == 'i'; }) ==
+        r.ptr)
       o += ".0";
   }
 }
