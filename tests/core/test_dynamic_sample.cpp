@@ -6,48 +6,13 @@
 #include "atdata/core/dynamic_sample.hpp"
 #include "atdata/core/sample.hpp"
 #include "support/hex.hpp"
+#include "support/spec_examples.hpp"
 
 using namespace atdata;
 using atdata::test::from_hex;
 using atdata::test::to_hex;
 
 namespace {
-
-std::string npy_f32_123_hex() {
-  std::string header =
-      "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }" + std::string(60, ' ') + "\n";
-  return "934e554d5059"
-         "0100"
-         "7600" +
-         to_hex(test::bytes_of(header)) +
-         "0000803f"
-         "00000040"
-         "00004040";
-}
-
-// wire-format §1.4 worked example.
-std::string worked_hex() {
-  return "89"
-         "a5696d616765"
-         "c48c" +
-         npy_f32_123_hex() +
-         "a56c6162656c"
-         "a3636174"
-         "a573636f7265"
-         "cb3fe0000000000000"
-         "a26f6b"
-         "c3"
-         "a3726177"
-         "c4020001"
-         "a474616773"
-         "92a161a162"
-         "a56578747261"
-         "c0"
-         "a5636f756e74"
-         "cd012c"
-         "a36e6567"
-         "d0d8";
-}
 
 std::shared_ptr<const SampleSchema> worked_schema() {
   return std::make_shared<const SampleSchema>(
@@ -126,7 +91,7 @@ TEST(Value, DomReadsEveryFamilyAndRejectsBadMaps) {
 }
 
 TEST(DynamicSample, DecodesAgainstSchemaAndRepacks) {
-  const auto sb = hexsb(worked_hex());
+  const auto sb = hexsb(test::worked_example_hex());
   const auto s = DynamicSample::unpack(worked_schema(), sb);
   ASSERT_EQ(s.size(), 9u);
   EXPECT_EQ(s.field(0).name, "image");
@@ -141,7 +106,7 @@ TEST(DynamicSample, DecodesAgainstSchemaAndRepacks) {
   EXPECT_EQ(s.get<std::optional<std::string>>("extra"), std::nullopt);
   EXPECT_EQ(s.get<int>("count"), 300);
   EXPECT_EQ(s.get<std::int64_t>("neg"), -40);
-  EXPECT_EQ(to_hex(s.pack()), worked_hex());
+  EXPECT_EQ(to_hex(s.pack()), test::worked_example_hex());
   // Field errors name the field.
   try {
     (void)s.get<int>("label");
@@ -153,7 +118,7 @@ TEST(DynamicSample, DecodesAgainstSchemaAndRepacks) {
 }
 
 TEST(DynamicSample, SchemalessKeepsStoredOrderAndBytes) {
-  const auto s = DynamicSample::unpack(hexsb(worked_hex()));
+  const auto s = DynamicSample::unpack(hexsb(test::worked_example_hex()));
   EXPECT_EQ(s.schema(), nullptr);
   ASSERT_EQ(s.size(), 9u);
   std::vector<std::string> names;
@@ -162,7 +127,7 @@ TEST(DynamicSample, SchemalessKeepsStoredOrderAndBytes) {
                                              "neg"}));
   EXPECT_TRUE(s.at("image").is_bytes());  // no schema: bin stays bytes
   EXPECT_EQ(s.at("image").as_bytes().size(), 140u);
-  EXPECT_EQ(to_hex(s.pack()), worked_hex());
+  EXPECT_EQ(to_hex(s.pack()), test::worked_example_hex());
   // Any map order is kept as stored.
   const auto r = DynamicSample::unpack(hexsb("82a16201a16102"));
   EXPECT_EQ(r.field(0).name, "b");
@@ -225,7 +190,7 @@ TEST(DynamicSample, BuildAndPackMatchesTypedSchema) {
   d.set("tags", Value(List{Value("a"), Value("b")}));
   d.set("count", 300);
   d.set("neg", -40);
-  EXPECT_EQ(to_hex(d.pack()), worked_hex());
+  EXPECT_EQ(to_hex(d.pack()), test::worked_example_hex());
 }
 
 TEST(SampleSchema, Validation) {

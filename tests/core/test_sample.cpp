@@ -9,6 +9,7 @@
 #include "atdata/core/dynamic_sample.hpp"
 #include "atdata/core/sample.hpp"
 #include "support/hex.hpp"
+#include "support/spec_examples.hpp"
 
 using namespace atdata;
 using atdata::test::from_hex;
@@ -97,42 +98,6 @@ using namespace tsample;
 
 namespace {
 
-// The 140-byte .npy of float32 [1, 2, 3] (wire-format §2.1 example A).
-std::string npy_example_a_hex() {
-  std::string header =
-      "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }" + std::string(60, ' ') + "\n";
-  return "934e554d5059"
-         "0100"
-         "7600" +
-         to_hex(test::bytes_of(header)) +
-         "0000803f"
-         "00000040"
-         "00004040";
-}
-
-std::string worked_hex() {
-  return "89"
-         "a5696d616765"
-         "c48c" +
-         npy_example_a_hex() +
-         "a56c6162656c"
-         "a3636174"
-         "a573636f7265"
-         "cb3fe0000000000000"
-         "a26f6b"
-         "c3"
-         "a3726177"
-         "c4020001"
-         "a474616773"
-         "92a161a162"
-         "a56578747261"
-         "c0"
-         "a5636f756e74"
-         "cd012c"
-         "a36e6567"
-         "d0d8";
-}
-
 Worked worked_sample() {
   Worked w;
   const float data[] = {1, 2, 3};
@@ -174,11 +139,11 @@ std::vector<std::byte> pack_map(std::initializer_list<std::pair<const char*, Val
 TEST(Sample, WorkedExampleIsByteExact) {
   const auto packed = pack(worked_sample());
   EXPECT_EQ(packed.size(), 218u);
-  EXPECT_EQ(to_hex(packed), worked_hex());
+  EXPECT_EQ(to_hex(packed), test::worked_example_hex());
 }
 
 TEST(Sample, WorkedExampleDecodes) {
-  const auto sb = SharedBytes::copy_of(from_hex(worked_hex()));
+  const auto sb = SharedBytes::copy_of(from_hex(test::worked_example_hex()));
   const auto w = unpack<Worked>(sb);
   EXPECT_EQ(w.image.dtype(), Dtype::of<float>());
   ASSERT_EQ(w.image.shape().size(), 1u);
@@ -201,11 +166,11 @@ TEST(Sample, WorkedExampleDecodes) {
   EXPECT_TRUE(w.image.is_view());
   EXPECT_EQ(w.raw.owner(), sb.owner());
   // Re-pack reproduces the bytes.
-  EXPECT_EQ(to_hex(pack(w)), worked_hex());
+  EXPECT_EQ(to_hex(pack(w)), test::worked_example_hex());
 }
 
 TEST(Sample, UnpackFromSpanCopies) {
-  auto bytes = from_hex(worked_hex());
+  auto bytes = from_hex(test::worked_example_hex());
   const auto w = unpack<Worked>(std::span<const std::byte>(bytes));
   const auto* lo = bytes.data();
   const auto* hi = bytes.data() + bytes.size();
@@ -394,7 +359,7 @@ TEST(Sample, SchemaOfDescribedStruct) {
 }
 
 TEST(Sample, MalformedInputs) {
-  const auto good = from_hex(worked_hex());
+  const auto good = from_hex(test::worked_example_hex());
   // Every truncation fails cleanly.
   for (std::size_t n = 0; n < good.size(); ++n) {
     std::vector<std::byte> cut(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n));
@@ -467,7 +432,7 @@ TEST(Sample, RandomCorruptionNeverCrashes) {
   // Deterministic mutations of a valid packed sample: every decoder either
   // succeeds or throws an atdata::Error (run under ATDATA_SANITIZE for the
   // memory-safety half of the claim).
-  const auto good = from_hex(worked_hex());
+  const auto good = from_hex(test::worked_example_hex());
   auto schema = std::make_shared<const SampleSchema>(schema_of<Worked>());
   std::uint64_t state = 0x9e3779b97f4a7c15ULL;
   auto rnd = [&] {
