@@ -6,7 +6,9 @@
 
 #include <boost/url/parse.hpp>
 
+#include "atdata/atproto/cid.hpp"
 #include "atdata/error.hpp"
+#include "atdata/net/http_byte_source.hpp"
 
 namespace atdata::atmosphere {
 
@@ -16,25 +18,64 @@ namespace {
 
 constexpr std::string_view kGetBlobPath = "/xrpc/com.atproto.sync.getBlob";
 
-// A getBlob download as a ByteSource; the request starts at the first chunk.
+// A getBlob download as a ByteSource that checks that the bytes hash to the blob's CID (a PDS or proxy
+// serving other bytes fails loudly instead of feeding them to training).
 class BlobByteSource final : public ByteSource {
  public:
-  BlobByteSource(atproto::AtmosphereClient& client, std::string url, std::string did, std::string cid)
-      : client_(&client), url_(std::move(url)), did_(std::move(did)), cid_(std::move(cid)) {}
+  BlobByteSource(ByteSourcePtr inner, std::string cid, atproto::Sha256Digest expected)
+      : inner_(std::move(inner)), cid_(std::move(cid)), expected_(expected) {}
 
+  // The check must come before the last bytes are handed out: a tar reader
+  // stops at the end-of-archive blocks and may never ask for the end of the
+  // stream. With a Content-Length the last chunk is known when it arrives;
+  // without one, each chunk is held back until the next one has arrived.
   asio::awaitable<SharedBytes> next_chunk() override {
-    if (!stream_) stream_.emplace(co_await client_->open_blob(did_, cid_));
-    co_return co_await stream_->next();
+    if (finished_ && ahead_.empty()) co_return SharedBytes{};
+    // (Plain statements around co_await: GCC 12 miscompiles co_await inside
+    // a conditional expression.)
+    SharedBytes chunk;
+    if (ahead_.empty()) {
+      chunk = co_await pull();
+    } else {
+      chunk = std::move(ahead_);
+      ahead_ = SharedBytes{};
+    }
+    if (chunk.empty() || finished_) co_return chunk;
+    if (!inner_->size_hint()) {
+      SharedBytes next = co_await pull();
+      ahead_ = std::move(next);
+    }
+    co_return chunk;
   }
-  const std::string& url() const noexcept override { return url_; }
-  std::optional<std::uint64_t> size_hint() const noexcept override {
-    return stream_ ? stream_->content_length() : std::nullopt;
-  }
+  const std::string& url() const noexcept override { return inner_->url(); }
+  std::optional<std::uint64_t> size_hint() const noexcept override { return inner_->size_hint(); }
 
  private:
-  atproto::AtmosphereClient* client_;
-  std::string url_, did_, cid_;
-  std::optional<atproto::BlobStream> stream_;
+  // The next chunk of the inner stream; verifies the CID once all bytes are in.
+  asio::awaitable<SharedBytes> pull() {
+    SharedBytes chunk = co_await inner_->next_chunk();
+    hash_.update(chunk.span());
+    bytes_ += chunk.size();
+    const auto size = inner_->size_hint();
+    if (chunk.empty() || (size && bytes_ >= *size)) {
+      finished_ = true;
+      const auto got = hash_.finish();
+      if (got != expected_) {
+        throw ShardError(inner_->url(), bytes_,
+                         "the blob's bytes have CID " + atproto::cid_v1_sha256(atproto::kCodecRaw, got) +
+                             ", expected " + cid_);
+      }
+    }
+    co_return chunk;
+  }
+
+  ByteSourcePtr inner_;
+  SharedBytes ahead_;
+  std::string cid_;
+  atproto::Sha256Digest expected_;
+  atproto::Sha256 hash_;
+  std::uint64_t bytes_ = 0;
+  bool finished_ = false;
 };
 
 // did and cid of a ".../xrpc/com.atproto.sync.getBlob?did=…&cid=…" URL.
@@ -53,11 +94,20 @@ bool parse_blob_url(const std::string& url, std::string& did, std::string& cid) 
 }  // namespace
 
 ShardOpener blob_shard_opener(atproto::AtmosphereClient& client, ShardOpener fallback) {
-  return [&client, fallback = std::move(fallback)](const std::string& url,
-                                                   const asio::any_io_executor& ex) -> ByteSourcePtr {
+  // getBlob is public and the URL already names the owner's PDS, so blobs
+  // stream over plain HTTP on whatever executor the loader runs (its own
+  // io_context for next_blocking or range-for), not on the client's: a
+  // socket bound to an io_context nobody runs would wait forever.
+  auto http = net::make_http_shard_opener(client.options().http);
+  return [http = std::move(http), fallback = std::move(fallback)](
+             const std::string& url, const asio::any_io_executor& ex) -> ByteSourcePtr {
     std::string did, cid;
-    if (parse_blob_url(url, did, cid)) return std::make_unique<BlobByteSource>(client, url, did, cid);
-    return fallback ? fallback(url, ex) : open_shard(url, ex);
+    if (!parse_blob_url(url, did, cid)) return fallback ? fallback(url, ex) : open_shard(url, ex);
+    auto parsed = atproto::parse_cid_v1_sha256(cid);
+    if (!parsed || parsed->codec != atproto::kCodecRaw) {
+      throw ShardError(url, 0, "not a raw sha2-256 CIDv1 (bafkrei…): '" + cid.substr(0, 100) + "'");
+    }
+    return std::make_unique<BlobByteSource>(http(url, ex), cid, parsed->digest);
   };
 }
 

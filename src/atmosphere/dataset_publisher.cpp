@@ -1,5 +1,7 @@
 #include "atdata/atmosphere/dataset_publisher.hpp"
 
+#include <mutex>
+
 #include "atdata/atmosphere/concurrency.hpp"
 #include "atdata/atmosphere/metadata.hpp"
 #include "atdata/atmosphere/record_io.hpp"
@@ -74,13 +76,19 @@ asio::awaitable<AtUri> DatasetPublisher::publish_with_urls(std::vector<std::stri
 namespace {
 
 asio::awaitable<std::vector<json::object>> upload_all(
-    atproto::AtmosphereClient& client, std::size_t n, std::size_t max_in_flight,
+    atproto::AtmosphereClient& client, std::size_t n, const BlobPublishOptions& options,
     std::function<asio::awaitable<atproto::BlobRef>(std::size_t)> upload) {
   if (!client.is_authenticated()) throw AuthError("Client must be authenticated to perform this operation");
   std::vector<json::object> refs(n);
-  co_await detail::for_each_bounded(n, max_in_flight, [&](std::size_t i) -> asio::awaitable<void> {
+  std::mutex mu;  // uploads may finish on different threads of the io_context
+  std::size_t uploaded = 0;
+  co_await detail::for_each_bounded(n, options.max_in_flight, [&](std::size_t i) -> asio::awaitable<void> {
     atproto::BlobRef ref = co_await upload(i);
     refs[i] = ref.to_json();
+    if (options.on_progress) {
+      std::lock_guard lk(mu);
+      options.on_progress(++uploaded, n);
+    }
   });
   co_return refs;
 }
@@ -91,7 +99,7 @@ asio::awaitable<AtUri> DatasetPublisher::publish_with_blobs(std::vector<SharedBy
                                                             std::string schema_uri,
                                                             BlobPublishOptions options) {
   DatasetRecord rec = make_record(std::move(schema_uri), options.record);
-  auto refs = co_await upload_all(*client_, blobs.size(), options.max_in_flight, [&](std::size_t i) {
+  auto refs = co_await upload_all(*client_, blobs.size(), options, [&](std::size_t i) {
     return client_->upload_blob(blobs[i], options.mime_type);
   });
   rec.storage = StorageLocation::from_blob_refs(std::move(refs));
@@ -102,7 +110,7 @@ asio::awaitable<AtUri> DatasetPublisher::publish_with_blob_files(std::vector<std
                                                                  std::string schema_uri,
                                                                  BlobPublishOptions options) {
   DatasetRecord rec = make_record(std::move(schema_uri), options.record);
-  auto refs = co_await upload_all(*client_, paths.size(), options.max_in_flight, [&](std::size_t i) {
+  auto refs = co_await upload_all(*client_, paths.size(), options, [&](std::size_t i) {
     return client_->upload_blob_file(paths[i], options.mime_type);
   });
   rec.storage = StorageLocation::from_blob_refs(std::move(refs));

@@ -2,9 +2,13 @@
 // as reading the local files, and HTTP errors surface as HttpError.
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+
 #include <filesystem>
 #include <fstream>
 
+#include "atdata/atmosphere/dataset_loading.hpp"
+#include "atdata/atproto/cid.hpp"
 #include "atdata/dataset/dataset.hpp"
 #include "atdata/dataset/write.hpp"
 #include "atdata/error.hpp"
@@ -13,6 +17,7 @@ namespace {
 
 using namespace atdata;
 namespace fs = std::filesystem;
+namespace asio = boost::asio;
 
 struct Basic {
   NDArray features;
@@ -83,6 +88,42 @@ TEST(DatasetHttp, MetadataOverHttp) {
   EXPECT_EQ(m->as_map()[1].second.as_int(), 10000);
   Dataset<Basic> missing(base() + "/x.tar", {.metadata_url = base() + "/no-such-meta.msgpack"});
   EXPECT_THROW(missing.metadata(), HttpError);
+}
+
+// getBlob URLs are verified against their CID. nginx ignores the query, so
+// one file at the getBlob path stands in for a PDS serving some blob.
+TEST(DatasetHttp, BlobShardsAreCheckedAgainstTheirCid) {
+  const std::string golden = std::string(ATDATA_TEST_DATA_DIR) + "/golden-basic-000000.tar";
+  std::ifstream in(golden, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  fs::create_directories(kRun + "/www/blobtest/xrpc");
+  fs::copy_file(golden, kRun + "/www/blobtest/xrpc/com.atproto.sync.getBlob",
+                fs::copy_options::overwrite_existing);
+  const std::string right = atproto::raw_cid(std::as_bytes(std::span(bytes.data(), bytes.size())));
+  const std::string wrong = atproto::raw_cid(std::as_bytes(std::span(bytes.data(), bytes.size() - 1)));
+  const std::string blob_url = base() + "/blobtest/xrpc/com.atproto.sync.getBlob?did=did:plc:abc&cid=";
+
+  asio::io_context unused;  // the client's context is never run: blobs load on the loader's own
+  atproto::AtmosphereClient client(unused.get_executor());
+  DatasetOptions o;
+  o.opener = atmosphere::blob_shard_opener(client);
+  Dataset<Basic> good(blob_url + right, o);
+  std::size_t n = 0;
+  for (const auto& b : good.ordered(16)) n += b.size();
+  std::size_t local = 0;
+  for (const auto& b : Dataset<Basic>(golden).ordered(16)) local += b.size();
+  EXPECT_GT(n, 0u);
+  EXPECT_EQ(n, local);
+
+  Dataset<Basic> bad(blob_url + wrong, o);
+  try {
+    for (const auto& b : bad.ordered(16)) (void)b;
+    FAIL() << "expected ShardError";
+  } catch (const ShardError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("have CID " + right + ", expected " + wrong), std::string::npos) << what;
+    EXPECT_NE(what.find(blob_url + wrong), std::string::npos) << what;
+  }
 }
 
 }  // namespace

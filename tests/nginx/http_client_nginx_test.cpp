@@ -7,11 +7,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "atdata/error.hpp"
 #include "atdata/net/http_client.hpp"
@@ -40,6 +43,20 @@ std::string https_base() {
   return read_line(kRun + "/https_url");
 }
 
+// Test processes run in parallel against one docroot and rewrite the same
+// names (always with the same bytes). Writing in place would let nginx serve
+// another process's half-written file; a rename swaps whole files only.
+void publish(const std::string& name, std::string_view bytes) {
+  const std::string final_path = kRun + "/www/" + name;
+  const std::string tmp = final_path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!f.flush()) throw std::runtime_error("cannot write " + tmp);
+  }
+  std::filesystem::rename(tmp, final_path);
+}
+
 // Deterministic pseudo-random content, so a checksum mismatch means corruption.
 std::uint64_t write_pattern_file(const std::string& name, std::size_t size) {
   std::vector<char> buf(size);
@@ -50,15 +67,14 @@ std::uint64_t write_pattern_file(const std::string& name, std::size_t size) {
     x ^= x << 17;
     buf[i] = static_cast<char>(x);
   }
-  std::ofstream(kRun + "/www/" + name, std::ios::binary)
-      .write(buf.data(), static_cast<std::streamsize>(size));
+  publish(name, std::string_view(buf.data(), buf.size()));
   std::uint64_t h = 1469598103934665603ull;
   for (char c : buf) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
   return h;
 }
 
 void write_file(const std::string& name, const std::string& content) {
-  std::ofstream(kRun + "/www/" + name, std::ios::binary) << content;
+  publish(name, content);
 }
 
 class NginxHttp : public ::testing::Test {

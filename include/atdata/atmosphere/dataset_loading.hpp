@@ -19,10 +19,12 @@
 
 namespace atdata::atmosphere {
 
-// A shard opener that streams getBlob URLs through `client` (which must
-// outlive every dataset using the opener) and opens anything else with
-// `fallback` (empty = atdata::open_shard, i.e. paths, file: and registered
-// schemes such as http/https).
+// A shard opener that streams getBlob URLs (public, already naming the
+// owner's PDS) with `client`'s HTTP options on the loader's own executor,
+// verifying each blob's CID at its end (ShardError naming the URL and byte
+// count on a mismatch); anything else opens with `fallback` (empty =
+// atdata::open_shard, i.e. paths, file: and registered schemes such as
+// http/https). The client need not outlive the datasets.
 ShardOpener blob_shard_opener(atproto::AtmosphereClient& client, ShardOpener fallback = {});
 
 // "a::b::c": the single URL string a Dataset expands into all shards.

@@ -3,6 +3,7 @@
 // external URLs or PDS blobs, and reading them back (api-surface §5).
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ struct BlobPublishOptions {
   // kept for API parity and passed to upload_blob.
   std::string mime_type = "application/x-tar";
   std::size_t max_in_flight = 4;  // concurrent uploads; the record keeps input order
+  // Called after each finished upload with (uploaded so far, total), one call
+  // at a time; the dataset record is written after the last one.
+  std::function<void(std::size_t, std::size_t)> on_progress;
 };
 
 // Storage accessors on a record (what the loader methods do after getRecord),
