@@ -7,7 +7,9 @@
 #      1,000 samples → WebDataset shard → publish schema → insert dataset record →
 #      list datasets → decode_schema → load the dataset back in batches of 32;
 #   5. prints the first samples of the shard with `atdata cat`;
-#   6. stops the PDS (all its data is deleted).
+#   6. bulk-publishes 500 more dataset records with `atdata publish-records` (progress
+#      bar, then a re-run that writes nothing: resumable) and lists them with `atdata ls`;
+#   7. stops the PDS (all its data is deleted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -36,4 +38,16 @@ ATDATA_DEMO_DIR="$work" "$dir/examples/example_complete_example"
 echo "== atdata cat (first 2 samples)"
 shard=$(ls "$work"/*.tar | head -n 1)
 "$dir/src/cli/atdata" cat "$shard" --limit 2 | cut -c 1-300
+echo "== atdata publish-records: 500 dataset records in applyWrites batches"
+"$dir/src/cli/atdata" ls --schemas >"$work/schemas.tsv"
+schema=$(head -n 1 "$work/schemas.tsv" | cut -f 1)
+for i in $(seq 0 499); do
+  printf '{"$type":"ac.foundation.dataset.record","name":"demo-bulk-%d","schemaRef":"%s","storage":{"$type":"ac.foundation.dataset.storageExternal","urls":["https://example.com/demo/%d/data-{000000..000009}.tar"]},"createdAt":"2026-01-01T00:00:00.000000+00:00"}\n' "$i" "$schema" "$i"
+done >"$work/records.jsonl"
+"$dir/src/cli/atdata" publish-records ac.foundation.dataset.record "$work/records.jsonl" >/dev/null
+echo "== the same command again (resumes; nothing is written twice)"
+"$dir/src/cli/atdata" publish-records ac.foundation.dataset.record "$work/records.jsonl" --no-progress >/dev/null
+"$dir/src/cli/atdata" ls >"$work/datasets.tsv"
+echo "== atdata ls: $(wc -l <"$work/datasets.tsv") dataset records in the repository; the first 3:"
+head -n 3 "$work/datasets.tsv"
 echo "== demo finished"
