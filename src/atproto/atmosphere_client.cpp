@@ -113,7 +113,11 @@ struct AtmosphereClient::Impl {
   void set_service_locked(std::string url) {
     if (pds && url == service) return;
     service = std::move(url);
+    auto previous = std::move(pds);
     pds = std::make_shared<XrpcClient>(http, service, opt.xrpc);
+    // rate_limit() reports the latest headers seen, also across the move
+    // from the login service to the account's PDS.
+    if (previous) pds->seed_rate_limit(previous->rate_limit());
     if (resolver_follows_pds) identity->set_handle_resolver_url(service);
   }
 

@@ -154,6 +154,12 @@ RateLimitInfo XrpcClient::rate_limit() const {
   return shared_->rate_limit;
 }
 
+void XrpcClient::seed_rate_limit(const RateLimitInfo& info) {
+  if (!info.known()) return;
+  std::lock_guard lock(shared_->mu);
+  shared_->rate_limit = info;
+}
+
 net::HttpRequest XrpcClient::make_request(std::string_view method, std::string_view nsid,
                                           const QueryParams& params, XrpcCall& call) const {
   net::HttpRequest req;

@@ -199,7 +199,9 @@ class AtmosphereClient {
   boost::asio::awaitable<std::string> resolve_pds(std::string did_or_handle);
 
   // ---- plumbing ----------------------------------------------------------------
-  RateLimitInfo rate_limit() const;  // latest RateLimit-* headers from the PDS
+  // The latest RateLimit-* headers seen (from the PDS, or from the login
+  // service until the PDS has answered).
+  RateLimitInfo rate_limit() const;
   const std::shared_ptr<net::HttpClient>& http() const noexcept;
   const AtmosphereClientOptions& options() const noexcept;
 

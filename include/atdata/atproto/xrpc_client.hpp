@@ -95,6 +95,9 @@ class XrpcClient {
 
   // The RateLimit-* headers of the latest answer that carried them.
   RateLimitInfo rate_limit() const;
+  // Starts from known state, for a client that takes over from another one
+  // of the same session (a login that moved to the account's own PDS).
+  void seed_rate_limit(const RateLimitInfo& info);
 
  private:
   struct Shared;
