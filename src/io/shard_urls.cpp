@@ -86,7 +86,15 @@ struct Expander {
   std::optional<Strings> parse_sequence(std::string_view s) const {
     std::size_t start = 0, pos = 0;
     long depth = 0;
-    std::vector<Strings> items;
+    bool sequence = false;
+    Strings out;
+    // Each alternative joins the result as soon as it is expanded, so the
+    // bound holds for the union, not only for each alternative.
+    auto add = [&](std::string_view part) {
+      Strings it = parse_pattern(part);
+      check(out.size() + it.size());
+      for (auto& x : it) out.push_back(std::move(x));
+    };
     while (pos < s.size()) {
       if (s[pos] == '\\') {
         pos += 2;
@@ -96,19 +104,15 @@ struct Expander {
       } else if (s[pos] == '}') {
         --depth;
       } else if (s[pos] == ',' && depth == 0) {
-        items.push_back(parse_pattern(s.substr(start, pos - start)));
+        add(s.substr(start, pos - start));
+        sequence = true;
         start = pos + 1;
       }
       ++pos;
     }
     if (depth != 0) unbalanced(s);
-    if (items.empty()) return std::nullopt;
-    items.push_back(parse_pattern(start <= s.size() ? s.substr(start) : std::string_view()));
-    Strings out;
-    for (auto& it : items) {
-      check(out.size() + it.size());
-      for (auto& x : it) out.push_back(std::move(x));
-    }
+    if (!sequence) return std::nullopt;
+    add(start <= s.size() ? s.substr(start) : std::string_view());
     return out;
   }
 
@@ -282,7 +286,7 @@ std::vector<std::string> brace_expand(std::string_view pattern, std::size_t max_
   return raw;
 }
 
-std::vector<std::string> expand_urls(std::string_view urls) {
+std::vector<std::string> expand_urls(std::string_view urls, std::size_t max_urls) {
   std::vector<std::string> result;
   std::size_t start = 0;
   for (;;) {
@@ -293,7 +297,9 @@ std::vector<std::string> expand_urls(std::string_view urls) {
       if (next == url) break;
       url = std::move(next);
     }
-    for (auto& s : brace_expand(url)) result.push_back(std::move(s));
+    if (result.size() >= max_urls)
+      throw InvalidArgument("URL list expands to more than " + std::to_string(max_urls) + " URLs");
+    for (auto& s : brace_expand(url, max_urls - result.size())) result.push_back(std::move(s));
     if (sep == std::string_view::npos) break;
     start = sep + 2;
   }

@@ -90,6 +90,23 @@ TEST(BraceExpand, HugeExpansionsAreRefused) {
   EXPECT_THROW(brace_expand("{0..99999999999}"), InvalidArgument);
   EXPECT_THROW(brace_expand("{0..999}{0..999}{0..999}", 1000000), InvalidArgument);
   EXPECT_THROW(brace_expand("{0..99999999999999999999999}"), InvalidArgument);
+  // Found by fuzz/fuzz_records: the default bound is 1 M URLs, and it holds
+  // for the union of comma alternatives and across "::" parts, not only for
+  // each range (each of these is small text a dataset record could carry).
+  EXPECT_EQ(brace_expand("{0..999999}").size(), kMaxExpandedUrls);
+  EXPECT_THROW(brace_expand("{0..1000000}"), InvalidArgument);
+  EXPECT_THROW(brace_expand("{{0..999999},{0..999999}}"), InvalidArgument);
+  EXPECT_EQ(brace_expand("{{0..2},{0..2}}", 6).size(), 6u);
+  EXPECT_THROW(brace_expand("{{0..2},{0..2},x}", 6), InvalidArgument);
+  EXPECT_THROW(expand_urls("a{0..599999}::b{0..599999}"), InvalidArgument);
+  EXPECT_EQ(expand_urls("a{0..2}::b{0..2}", 6).size(), 6u);
+  EXPECT_THROW(expand_urls("a{0..2}::b{0..2}::c", 6), InvalidArgument);
+  try {
+    expand_urls("data-{551615..000009}.tar::b-{a..c}{1..3}.tar", 1000);
+    FAIL() << "expected InvalidArgument";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 1000 URLs"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ExpandUrls, DoubleColonAndEnvironment) {

@@ -12,13 +12,16 @@ namespace atdata {
 // braceexpand(pattern, escape=True): Cartesian product of literal text and
 // {…} groups (integer / letter ranges, comma sequences, nested groups,
 // backslash escapes). Unbalanced braces → InvalidArgument. `max_results`
-// bounds the expansion so that a hostile pattern cannot exhaust memory.
-std::vector<std::string> brace_expand(std::string_view pattern, std::size_t max_results = 10'000'000);
+// bounds the expansion (checked before anything is allocated) so that a
+// hostile pattern — a dataset record is anyone's text — cannot exhaust
+// memory: "{0..999999999}" is an InvalidArgument, not 60 GB of strings.
+inline constexpr std::size_t kMaxExpandedUrls = 1'000'000;
+std::vector<std::string> brace_expand(std::string_view pattern, std::size_t max_results = kMaxExpandedUrls);
 
 // webdataset expand_urls: split on "::", substitute ${NAME} from the
 // environment variable WDS_NAME (missing → InvalidArgument; repeated up to 10
-// times), brace-expand each part, concatenate.
-std::vector<std::string> expand_urls(std::string_view urls);
+// times), brace-expand each part, concatenate; at most `max_urls` in all.
+std::vector<std::string> expand_urls(std::string_view urls, std::size_t max_urls = kMaxExpandedUrls);
 
 // The scheme as Python's urllib.parse.urlparse finds it (lower-cased), or ""
 // for plain paths (including Windows-less relative paths with ':' after '/').
