@@ -72,6 +72,7 @@ TEST(PdsRateLimits, BulkWritesSpendTheBudgetTheServerReports) {
   run_io(io, client.login(acc.handle, acc.password));
   const std::string coll = test::unique_collection("paced");
   std::vector<boost::json::object> records;
+  records.reserve(300);
   for (int i = 0; i < 300; ++i) records.push_back({{"$type", coll}, {"i", i}});
   atmosphere::BulkPublisher bulk(client);
   std::vector<std::int64_t> remaining;
