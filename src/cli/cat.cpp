@@ -11,7 +11,10 @@
 
 #include <boost/json/parse.hpp>
 
+#include "atdata/atmosphere/dataset_loading.hpp"
+#include "atdata/atmosphere/schema_mapping.hpp"
 #include "atdata/atmosphere/schema_record.hpp"
+#include "atdata/atproto/atmosphere_client.hpp"
 #include "atdata/core/npy.hpp"
 #include "atdata/dataset/dataset.hpp"
 #include "atdata/error.hpp"
@@ -336,7 +339,35 @@ atdata::FieldType convert_type(const atmosphere::FieldType& t, const std::string
   throw InvalidArgument("field '" + field + "': ref fields are not supported");
 }
 
-const char* kUsage = "usage: atdata cat URL [URL...] [--schema FILE] [--limit N]";
+const char* kUsage = "usage: atdata cat URL|AT_URI [...] [--schema FILE] [--limit N]";
+
+// The shards of an at:// dataset record (blobs stream from the owner's PDS,
+// CID-checked) and, unless --schema overrides it, the record's own schema.
+// Reading public records needs no login: ATDATA_PDS_URL / ATDATA_PLC_URL only.
+struct AtDataset {
+  std::vector<std::string> shards;
+  ShardOpener opener;
+  std::shared_ptr<const SampleSchema> schema;
+};
+
+AtDataset resolve_at_dataset(const std::string& uri, bool want_schema) {
+  asio::io_context io;
+  atproto::AtmosphereClient client(io.get_executor(), atproto::AtmosphereClient::options_from_env());
+  const atmosphere::AtUri at = atmosphere::AtUri::parse(uri);
+  DatasetOptions base;
+  auto src = run_blocking(io, atmosphere::dataset_source(client, at, std::move(base)));
+  AtDataset out;
+  out.shards = expand_urls(src.url);
+  out.opener = std::move(src.options.opener);
+  if (want_schema) {
+    atmosphere::DatasetLoader datasets(client);
+    const auto record = run_blocking(io, datasets.get(at));
+    atmosphere::SchemaLoader schemas(client);
+    const auto schema = run_blocking(io, schemas.get(atmosphere::AtUri::parse(record.schema_ref)));
+    out.schema = std::make_shared<const SampleSchema>(atmosphere::to_sample_schema(schema));
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -419,16 +450,24 @@ int run_cat(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     for (const auto& url : urls) {
       if (limit && n >= *limit) break;
       LoaderConfig cfg;
-      cfg.shards = expand_urls(url);
+      std::shared_ptr<const SampleSchema> url_schema = schema;
+      if (url.rfind("at://", 0) == 0) {
+        AtDataset at = resolve_at_dataset(url, !schema);
+        cfg.shards = std::move(at.shards);
+        cfg.opener = std::move(at.opener);
+        if (!schema) url_schema = std::move(at.schema);
+      } else {
+        cfg.shards = expand_urls(url);
+      }
       RawLoader loader(std::move(cfg));
       asio::io_context ctx;
       std::vector<RawSample> group;
       while (!limit || n < *limit) {
         if (!run_blocking(ctx, loader.next_group(group))) break;
         const RawSample& raw = group.front();
-        DynamicSample sample = schema ? DynamicSample::unpack(schema, msgpack_member(raw))
-                                      : DynamicSample::unpack(msgpack_member(raw));
-        line = sample_json(raw.key, sample, !schema);
+        DynamicSample sample = url_schema ? DynamicSample::unpack(url_schema, msgpack_member(raw))
+                                          : DynamicSample::unpack(msgpack_member(raw));
+        line = sample_json(raw.key, sample, !url_schema);
         line.push_back('\n');
         out.write(line.data(), static_cast<std::streamsize>(line.size()));
         ++n;

@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   const char* usage =
       "usage: atdata <command> [args]\n"
       "commands:\n"
-      "  cat URL [URL...] [--schema FILE] [--limit N]      print samples as JSON lines\n"
+      "  cat URL|AT_URI [...] [--schema FILE] [--limit N]  print samples as JSON lines\n"
       "  publish SHARDS --name N --schema-uri URI [...]    publish one dataset record\n"
       "  publish-records COLLECTION FILE [...]             bulk-publish JSON-lines records\n"
       "  ls [REPO] [--schemas]                             list dataset or schema records\n"

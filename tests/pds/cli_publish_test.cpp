@@ -11,6 +11,7 @@
 #include "atdata/atmosphere/dataset_publisher.hpp"
 #include "atdata/atmosphere/index.hpp"
 #include "atdata/atmosphere/schema_publisher.hpp"
+#include "cat.hpp"
 #include "pds/atmosphere_fixture.hpp"
 #include "publish.hpp"
 
@@ -124,6 +125,22 @@ TEST(CliPds, PublishDatasetWithUrlsAndWithBlobsThenList) {
       EXPECT_EQ(b->column<&FeatureSample::label>()[k], static_cast<std::int64_t>(n % 10));
   }
   EXPECT_EQ(n, 30u);
+
+  // `atdata cat` reads a dataset by its AT-URI: shards from the blobs, fields
+  // typed by the record's schema.
+  Cli cat;
+  cat.status = cli::run_cat({blob_uri.str(), "--limit", "3"}, cat.out, cat.err);
+  ASSERT_EQ(cat.status, 0) << cat.err.str();
+  ASSERT_EQ(cat.lines().size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(cat.lines()[i].find("\"label\": " + std::to_string(i) + ", \"source\": \"synthetic-" +
+                                  std::to_string(i) + "\""),
+              std::string::npos)
+        << cat.lines()[i];
+  }
+  EXPECT_NE(cat.lines()[1].find("\"features\": {\"dtype\": \"<f4\", \"shape\": [8], \"data\": [1.0, 1.125,"),
+            std::string::npos)
+      << cat.lines()[1];
 
   Cli ls;
   ls.status = cli::run_ls({}, ls.out, ls.err);
