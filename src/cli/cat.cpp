@@ -459,8 +459,10 @@ int run_cat(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       } else {
         cfg.shards = expand_urls(url);
       }
-      RawLoader loader(std::move(cfg));
+      // Declared first so it is destroyed last: HTTP shard sources in the
+      // loader own sockets bound to it.
       asio::io_context ctx;
+      RawLoader loader(std::move(cfg));
       std::vector<RawSample> group;
       while (!limit || n < *limit) {
         if (!run_blocking(ctx, loader.next_group(group))) break;
