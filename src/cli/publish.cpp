@@ -1,5 +1,6 @@
 #include "publish.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -108,18 +109,25 @@ int run_publish(const std::vector<std::string>& args, std::ostream& out, std::os
     const auto in_flight = p.integer("--in-flight", 4, 1, 64);
     if (p.flag("--no-progress")) mode = ProgressMode::off;
 
+    // Blob storage uploads local shard files: the pattern names them. They
+    // are checked before logging in, so a typo costs no network round trip.
+    std::vector<std::string> paths;
+    if (p.flag("--blobs")) {
+      paths = expand_urls(shards);
+      for (auto& path : paths) {
+        if (path.rfind("file://", 0) == 0) path.erase(0, 7);
+        if (path.find("://") != std::string::npos)
+          throw InvalidArgument("--blobs uploads local files; '" + path + "' is a URL");
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(path, ec))
+          throw InvalidArgument("shard file '" + path + "' does not exist or is not a regular file");
+      }
+    }
     asio::io_context io;
     auto client = login(io);
     atmosphere::DatasetPublisher publisher(*client);
     atmosphere::AtUri uri;
     if (p.flag("--blobs")) {
-      // Blob storage uploads local shard files: the pattern names them.
-      std::vector<std::string> paths = expand_urls(shards);
-      for (auto& path : paths) {
-        if (path.rfind("file://", 0) == 0) path.erase(0, 7);
-        if (path.find("://") != std::string::npos)
-          throw InvalidArgument("--blobs uploads local files; '" + path + "' is a URL");
-      }
       ProgressBar bar(err, "uploading", "shards", mode == ProgressMode::terminal);
       atmosphere::BlobPublishOptions o;
       o.record = std::move(rec);

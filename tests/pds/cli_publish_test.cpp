@@ -177,6 +177,14 @@ TEST(CliPds, ErrorsAreOneLineWithStatus) {
   EXPECT_EQ(json.status, 1);
   EXPECT_EQ(json.err.str(), "atdata publish-records: " + bad + ":3: a record must be a JSON object\n");
 
+  Cli missing;
+  missing.status = cli::run_publish({(dir.path / "nope-{0..2}.tar").string(), "--name", "n", "--schema-uri",
+                                     "at://did:plc:x/c/r", "--blobs"},
+                                    missing.out, missing.err, ProgressMode::off);
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_EQ(missing.err.str(), "atdata publish: shard file '" + (dir.path / "nope-0.tar").string() +
+                                   "' does not exist or is not a regular file\n");
+
   ::setenv("ATDATA_PASSWORD", "wrong-password", 1);
   Cli auth;
   auth.status = cli::run_publish({"x.tar", "--name", "n", "--schema-uri", "at://did:plc:x/c/r"}, auth.out,
