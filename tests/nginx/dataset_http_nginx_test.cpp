@@ -4,14 +4,17 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "atdata/atmosphere/dataset_loading.hpp"
 #include "atdata/atproto/cid.hpp"
 #include "atdata/dataset/dataset.hpp"
 #include "atdata/dataset/write.hpp"
 #include "atdata/error.hpp"
+#include "cat.hpp"
 
 namespace {
 
@@ -124,6 +127,22 @@ TEST(DatasetHttp, BlobShardsAreCheckedAgainstTheirCid) {
     EXPECT_NE(what.find("have CID " + right + ", expected " + wrong), std::string::npos) << what;
     EXPECT_NE(what.find(blob_url + wrong), std::string::npos) << what;
   }
+}
+
+// `atdata cat` over http:// prints what it prints for the local file (and
+// tears its HTTP connections down before their io_context: ASan checks that).
+TEST(DatasetHttp, CatOverHttpMatchesTheLocalFile) {
+  const std::string golden = std::string(ATDATA_TEST_DATA_DIR) + "/golden-basic-000000.tar";
+  fs::copy_file(golden, kRun + "/www/cat-golden.tar", fs::copy_options::overwrite_existing);
+  std::ostringstream local_out, remote_out, err;
+  ASSERT_EQ(cli::run_cat({golden, "--limit", "5"}, local_out, err), 0) << err.str();
+  ASSERT_EQ(cli::run_cat({base() + "/cat-golden.tar", "--limit", "5"}, remote_out, err), 0) << err.str();
+  const std::string local = local_out.str();
+  EXPECT_EQ(std::count(local.begin(), local.end(), '\n'), 5);
+  EXPECT_EQ(remote_out.str(), local);
+  std::ostringstream missing_out, missing_err;
+  EXPECT_EQ(cli::run_cat({base() + "/no-such.tar"}, missing_out, missing_err), 1);
+  EXPECT_NE(missing_err.str().find("404"), std::string::npos) << missing_err.str();
 }
 
 }  // namespace
