@@ -22,8 +22,8 @@ constexpr std::string_view kGetBlobPath = "/xrpc/com.atproto.sync.getBlob";
 // serving other bytes fails loudly instead of feeding them to training).
 class BlobByteSource final : public ByteSource {
  public:
-  BlobByteSource(ByteSourcePtr inner, std::string cid, atproto::Sha256Digest expected)
-      : inner_(std::move(inner)), cid_(std::move(cid)), expected_(expected) {}
+  BlobByteSource(ByteSourcePtr inner, atproto::BlobCidCheck check)
+      : inner_(std::move(inner)), check_(std::move(check)) {}
 
   // The check must come before the last bytes are handed out: a tar reader
   // stops at the end-of-archive blocks and may never ask for the end of the
@@ -54,27 +54,18 @@ class BlobByteSource final : public ByteSource {
   // The next chunk of the inner stream; verifies the CID once all bytes are in.
   asio::awaitable<SharedBytes> pull() {
     SharedBytes chunk = co_await inner_->next_chunk();
-    hash_.update(chunk.span());
-    bytes_ += chunk.size();
+    check_.update(chunk.span());
     const auto size = inner_->size_hint();
-    if (chunk.empty() || (size && bytes_ >= *size)) {
+    if (chunk.empty() || (size && check_.bytes() >= *size)) {
       finished_ = true;
-      const auto got = hash_.finish();
-      if (got != expected_) {
-        throw ShardError(inner_->url(), bytes_,
-                         "the blob's bytes have CID " + atproto::cid_v1_sha256(atproto::kCodecRaw, got) +
-                             ", expected " + cid_);
-      }
+      if (auto m = check_.mismatch(); !m.empty()) throw ShardError(inner_->url(), check_.bytes(), m);
     }
     co_return chunk;
   }
 
   ByteSourcePtr inner_;
+  atproto::BlobCidCheck check_;
   SharedBytes ahead_;
-  std::string cid_;
-  atproto::Sha256Digest expected_;
-  atproto::Sha256 hash_;
-  std::uint64_t bytes_ = 0;
   bool finished_ = false;
 };
 
@@ -103,11 +94,9 @@ ShardOpener blob_shard_opener(atproto::AtmosphereClient& client, ShardOpener fal
              const std::string& url, const asio::any_io_executor& ex) -> ByteSourcePtr {
     std::string did, cid;
     if (!parse_blob_url(url, did, cid)) return fallback ? fallback(url, ex) : open_shard(url, ex);
-    auto parsed = atproto::parse_cid_v1_sha256(cid);
-    if (!parsed || parsed->codec != atproto::kCodecRaw) {
-      throw ShardError(url, 0, "not a raw sha2-256 CIDv1 (bafkrei…): '" + cid.substr(0, 100) + "'");
-    }
-    return std::make_unique<BlobByteSource>(http(url, ex), cid, parsed->digest);
+    auto check = atproto::BlobCidCheck::for_cid(cid);
+    if (!check) throw ShardError(url, 0, "not a raw sha2-256 CIDv1 (bafkrei…): '" + cid.substr(0, 100) + "'");
+    return std::make_unique<BlobByteSource>(http(url, ex), std::move(*check));
   };
 }
 
@@ -123,14 +112,13 @@ std::string join_shard_urls(const std::vector<std::string>& urls) {
 asio::awaitable<DatasetSource> dataset_source(atproto::AtmosphereClient& client, AtUri uri,
                                               DatasetOptions base) {
   DatasetLoader loader(client);
-  DatasetRecord rec = co_await loader.get(uri);
-  std::string metadata_url = rec.metadata_url;
-  auto urls = co_await loader.data_urls_of(std::move(uri), std::move(rec));
   DatasetSource src;
+  src.record = co_await loader.get(uri);
+  auto urls = co_await loader.data_urls_of(std::move(uri), src.record);
   src.url = join_shard_urls(urls);
   src.options = std::move(base);
   // The record's metadataUrl becomes the dataset's, as in the seed's to_dataset.
-  if (src.options.metadata_url.empty()) src.options.metadata_url = std::move(metadata_url);
+  if (src.options.metadata_url.empty()) src.options.metadata_url = src.record.metadata_url;
   src.options.opener = blob_shard_opener(client, std::move(src.options.opener));
   co_return src;
 }
@@ -138,14 +126,12 @@ asio::awaitable<DatasetSource> dataset_source(atproto::AtmosphereClient& client,
 asio::awaitable<DynamicDataset> to_dynamic_dataset(atproto::AtmosphereClient& client, AtUri uri,
                                                    std::shared_ptr<const SampleSchema> schema,
                                                    DatasetOptions base) {
+  DatasetSource src = co_await dataset_source(client, std::move(uri), std::move(base));
   if (!schema) {
-    DatasetLoader loader(client);
-    DatasetRecord rec = co_await loader.get(uri);
     SchemaLoader schemas(client);
-    AtUri schema_uri = AtUri::parse(rec.schema_ref);
+    AtUri schema_uri = AtUri::parse(src.record.schema_ref);
     schema = co_await schemas.decode(std::move(schema_uri));
   }
-  DatasetSource src = co_await dataset_source(client, uri, std::move(base));
   co_return DynamicDataset(std::move(src.url), std::move(schema), std::move(src.options));
 }
 

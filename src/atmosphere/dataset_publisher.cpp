@@ -1,7 +1,5 @@
 #include "atdata/atmosphere/dataset_publisher.hpp"
 
-#include <mutex>
-
 #include "atdata/atmosphere/concurrency.hpp"
 #include "atdata/atmosphere/metadata.hpp"
 #include "atdata/atmosphere/record_io.hpp"
@@ -80,15 +78,11 @@ asio::awaitable<std::vector<json::object>> upload_all(
     std::function<asio::awaitable<atproto::BlobRef>(std::size_t)> upload) {
   if (!client.is_authenticated()) throw AuthError("Client must be authenticated to perform this operation");
   std::vector<json::object> refs(n);
-  std::mutex mu;  // uploads may finish on different threads of the io_context
-  std::size_t uploaded = 0;
+  std::size_t uploaded = 0;  // task bodies run on for_each_bounded's strand: no lock
   co_await detail::for_each_bounded(n, options.max_in_flight, [&](std::size_t i) -> asio::awaitable<void> {
     atproto::BlobRef ref = co_await upload(i);
     refs[i] = ref.to_json();
-    if (options.on_progress) {
-      std::lock_guard lk(mu);
-      options.on_progress(++uploaded, n);
-    }
+    if (options.on_progress) options.on_progress(++uploaded, n);
   });
   co_return refs;
 }

@@ -325,16 +325,24 @@ AtmosphereClientOptions AtmosphereClient::options_from_env(AtmosphereClientOptio
   return base;
 }
 
+namespace {
+bool env_set(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v;
+}
+}  // namespace
+
+bool AtmosphereClient::env_has_credentials() {
+  return (env_set("ATDATA_HANDLE") && env_set("ATDATA_PASSWORD")) || env_set("ATDATA_SESSION");
+}
+
 asio::awaitable<std::unique_ptr<AtmosphereClient>> AtmosphereClient::from_env(asio::any_io_executor ex,
                                                                               AtmosphereClientOptions base) {
   auto client = std::make_unique<AtmosphereClient>(std::move(ex), options_from_env(std::move(base)));
-  const char* session = std::getenv("ATDATA_SESSION");
-  const char* handle = std::getenv("ATDATA_HANDLE");
-  const char* password = std::getenv("ATDATA_PASSWORD");
-  if (handle && *handle && password && *password) {
-    co_await client->login(handle, password);
-  } else if (session && *session) {
-    co_await client->login_with_session(session);
+  if (env_set("ATDATA_HANDLE") && env_set("ATDATA_PASSWORD")) {
+    co_await client->login(std::getenv("ATDATA_HANDLE"), std::getenv("ATDATA_PASSWORD"));
+  } else if (env_set("ATDATA_SESSION")) {
+    co_await client->login_with_session(std::getenv("ATDATA_SESSION"));
   } else {
     throw AuthError("AtmosphereClient::from_env: set ATDATA_HANDLE and ATDATA_PASSWORD (or ATDATA_SESSION)");
   }
@@ -670,10 +678,9 @@ asio::awaitable<BlobRef> AtmosphereClient::upload_blob_file(std::string path, st
 }
 
 struct BlobStream::Impl {
+  explicit Impl(BlobCidCheck c) : check(std::move(c)) {}
   net::HttpResponseStream resp;
-  Sha256 hash;
-  std::string expected_cid;
-  Sha256Digest expected{};
+  BlobCidCheck check;
   bool finished = false;
 };
 
@@ -698,33 +705,26 @@ asio::awaitable<SharedBytes> BlobStream::next() {
   if (!impl_ || impl_->finished) co_return SharedBytes{};
   auto chunk = co_await impl_->resp.next();
   if (!chunk.empty()) {
-    impl_->hash.update(chunk.span());
+    impl_->check.update(chunk.span());
     co_return chunk;
   }
   impl_->finished = true;
-  auto got = impl_->hash.finish();
-  if (got != impl_->expected) {
-    throw Error("getBlob " + impl_->resp.url() + ": the " + std::to_string(impl_->resp.bytes_read()) +
-                " bytes received have CID " + cid_v1_sha256(kCodecRaw, got) + ", expected " +
-                impl_->expected_cid);
-  }
+  if (auto m = impl_->check.mismatch(); !m.empty()) throw Error("getBlob " + impl_->resp.url() + ": " + m);
   co_return chunk;
 }
 
 asio::awaitable<BlobStream> AtmosphereClient::open_blob(std::string did, std::string cid) {
   if (!is_valid_did(did)) throw InvalidArgument("get_blob: not a valid DID: '" + did.substr(0, 100) + "'");
-  auto parsed = parse_cid_v1_sha256(cid);
-  if (!parsed || parsed->codec != kCodecRaw) {
+  auto check = BlobCidCheck::for_cid(cid);
+  if (!check) {
     throw InvalidArgument("get_blob: not a raw sha2-256 CIDv1 (bafkrei…): '" + cid.substr(0, 100) + "'");
   }
   auto endpoint = co_await impl_->identity->resolve_pds(did);
   XrpcClient x(impl_->http, endpoint, impl_->opt.xrpc);
-  auto impl = std::make_unique<BlobStream::Impl>();
+  auto impl = std::make_unique<BlobStream::Impl>(std::move(*check));
   // (a named QueryParams: GCC 12 miscompiles brace-init lists inside co_await)
   QueryParams params{{"did", did}, {"cid", cid}};
   impl->resp = co_await x.query_stream("com.atproto.sync.getBlob", std::move(params));
-  impl->expected_cid = cid;
-  impl->expected = parsed->digest;
   co_return BlobStream(std::move(impl));
 }
 

@@ -130,4 +130,22 @@ std::optional<ParsedCid> parse_cid_v1_sha256(std::string_view cid) {
   return out;
 }
 
+std::optional<BlobCidCheck> BlobCidCheck::for_cid(std::string_view cid) {
+  auto parsed = parse_cid_v1_sha256(cid);
+  if (!parsed || parsed->codec != kCodecRaw) return std::nullopt;
+  return BlobCidCheck(std::string(cid), parsed->digest);
+}
+
+void BlobCidCheck::update(std::span<const std::byte> data) {
+  hash_.update(data);
+  bytes_ += data.size();
+}
+
+std::string BlobCidCheck::mismatch() {
+  const auto got = hash_.finish();
+  if (got == expected_) return {};
+  return "the " + std::to_string(bytes_) + " bytes received have CID " + cid_v1_sha256(kCodecRaw, got) +
+         ", expected " + cid_;
+}
+
 }  // namespace atdata::atproto

@@ -321,24 +321,6 @@ void put_value(std::string& o, const Value& v, bool sniff_npy) {
   }
 }
 
-atdata::FieldType convert_type(const atmosphere::FieldType& t, const std::string& field) {
-  switch (t.kind) {
-    case atmosphere::FieldKind::primitive: {
-      auto k = primitive_kind_from_name(atmosphere::to_string(t.primitive));
-      if (!k) throw InvalidArgument("field '" + field + "': unknown primitive");
-      return atdata::FieldType::primitive(*k);
-    }
-    case atmosphere::FieldKind::ndarray:
-      return atdata::FieldType::ndarray(t.dtype.value_or("float32"));
-    case atmosphere::FieldKind::array:
-      return t.items ? atdata::FieldType::list(convert_type(*t.items, field))
-                     : atdata::FieldType::list_of_any();
-    case atmosphere::FieldKind::ref:
-      break;
-  }
-  throw InvalidArgument("field '" + field + "': ref fields are not supported");
-}
-
 const char* kUsage = "usage: atdata cat URL|AT_URI [...] [--schema FILE] [--limit N]";
 
 // The shards of an at:// dataset record (blobs stream from the owner's PDS,
@@ -360,11 +342,8 @@ AtDataset resolve_at_dataset(const std::string& uri, bool want_schema) {
   out.shards = expand_urls(src.url);
   out.opener = std::move(src.options.opener);
   if (want_schema) {
-    atmosphere::DatasetLoader datasets(client);
-    const auto record = run_blocking(io, datasets.get(at));
     atmosphere::SchemaLoader schemas(client);
-    const auto schema = run_blocking(io, schemas.get(atmosphere::AtUri::parse(record.schema_ref)));
-    out.schema = std::make_shared<const SampleSchema>(atmosphere::to_sample_schema(schema));
+    out.schema = run_blocking(io, schemas.decode(atmosphere::AtUri::parse(src.record.schema_ref)));
   }
   return out;
 }
@@ -389,11 +368,7 @@ SampleSchema schema_from_record_json(const boost::json::value& v) {
   if (v.is_object() && !v.as_object().contains("fields") && v.as_object().contains("value")) {
     rec = &v.as_object().at("value");
   }
-  auto r = atmosphere::SchemaRecord::from_record(*rec);
-  std::vector<FieldDef> fields;
-  for (const auto& f : r.fields)
-    fields.push_back(FieldDef{f.name, convert_type(f.field_type, f.name), f.optional});
-  return SampleSchema(r.name, std::move(fields), r.version);
+  return atmosphere::to_sample_schema(atmosphere::SchemaRecord::from_record(*rec));
 }
 
 int run_cat(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

@@ -190,9 +190,7 @@ int run_ls(const std::vector<std::string>& args, std::ostream& out, std::ostream
     asio::io_context io;
     // Another repository is public: no login needed when credentials are absent.
     std::unique_ptr<AtmosphereClient> client;
-    const char* handle = std::getenv("ATDATA_HANDLE");
-    const char* session = std::getenv("ATDATA_SESSION");
-    if (repo.empty() || (handle && *handle) || (session && *session)) {
+    if (repo.empty() || AtmosphereClient::env_has_credentials()) {
       client = login(io);
     } else {
       client = std::make_unique<AtmosphereClient>(io.get_executor(), AtmosphereClient::options_from_env());

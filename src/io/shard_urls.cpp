@@ -297,9 +297,10 @@ std::vector<std::string> expand_urls(std::string_view urls, std::size_t max_urls
       if (next == url) break;
       url = std::move(next);
     }
-    if (result.size() >= max_urls)
+    auto part = brace_expand(url, max_urls);
+    if (part.size() > max_urls - result.size())
       throw InvalidArgument("URL list expands to more than " + std::to_string(max_urls) + " URLs");
-    for (auto& s : brace_expand(url, max_urls - result.size())) result.push_back(std::move(s));
+    for (auto& s : part) result.push_back(std::move(s));
     if (sep == std::string_view::npos) break;
     start = sep + 2;
   }

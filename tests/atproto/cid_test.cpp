@@ -74,5 +74,27 @@ TEST(Cid, Base32RoundTrip) {
   EXPECT_EQ(base32_decode("MZXW6YTBOI"), std::optional<std::string>("foobar"));
 }
 
+TEST(Cid, BlobCidCheckAcceptsTheBlobAndNamesWhatArrivedOtherwise) {
+  const std::string blob = "hello blob bytes";
+  const std::string cid = raw_cid(blob);
+  auto ok = BlobCidCheck::for_cid(cid);
+  ASSERT_TRUE(ok);
+  ok->update(std::as_bytes(std::span(blob.data(), 5)));
+  ok->update(std::as_bytes(std::span(blob.data() + 5, blob.size() - 5)));
+  EXPECT_EQ(ok->bytes(), blob.size());
+  EXPECT_EQ(ok->mismatch(), "");
+
+  auto bad = BlobCidCheck::for_cid(cid);
+  ASSERT_TRUE(bad);
+  bad->update(std::as_bytes(std::span(blob.data(), 4)));
+  EXPECT_EQ(bad->mismatch(),
+            "the 4 bytes received have CID " + raw_cid(blob.substr(0, 4)) + ", expected " + cid);
+
+  Sha256 h;
+  h.update(blob);
+  EXPECT_FALSE(BlobCidCheck::for_cid(cid_v1_sha256(kCodecDagCbor, h.finish())));  // a record, not a blob
+  EXPECT_FALSE(BlobCidCheck::for_cid("not-a-cid"));
+}
+
 }  // namespace
 }  // namespace atdata::atproto

@@ -31,10 +31,12 @@ ShardOpener blob_shard_opener(atproto::AtmosphereClient& client, ShardOpener fal
 std::string join_shard_urls(const std::vector<std::string>& urls);
 
 // The record's shards as dataset options + URL (RecordError "Dataset record
-// has no storage URLs" when there are none).
+// has no storage URLs" when there are none), and the record itself, so that
+// callers needing its schemaRef do not fetch it again.
 struct DatasetSource {
   std::string url;
   DatasetOptions options;
+  DatasetRecord record;
 };
 boost::asio::awaitable<DatasetSource> dataset_source(atproto::AtmosphereClient& client, AtUri uri,
                                                      DatasetOptions base);

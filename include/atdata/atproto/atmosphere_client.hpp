@@ -119,6 +119,8 @@ class AtmosphereClient {
   // A logged-in client from ATDATA_HANDLE + ATDATA_PASSWORD (or ATDATA_SESSION,
   // a session string) and the options above. Throws AuthError naming the
   // missing variables.
+  // True when the environment holds what from_env logs in with.
+  static bool env_has_credentials();
   static boost::asio::awaitable<std::unique_ptr<AtmosphereClient>> from_env(
       boost::asio::any_io_executor ex, AtmosphereClientOptions base = {});
 

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -54,6 +55,28 @@ struct ParsedCid {
 // produces). Returns nullopt for anything else: other bases, CIDv0, other
 // hashes, bad lengths or characters.
 std::optional<ParsedCid> parse_cid_v1_sha256(std::string_view cid);
+
+// Checks incrementally that a byte stream is the blob a raw sha2-256 CID
+// names: one implementation for every getBlob reader (whole blobs, streamed
+// blobs, blob shards of a dataset).
+class BlobCidCheck {
+ public:
+  // nullopt unless `cid` is a raw-codec sha2-256 CIDv1 (bafkrei…).
+  static std::optional<BlobCidCheck> for_cid(std::string_view cid);
+
+  void update(std::span<const std::byte> data);
+  std::uint64_t bytes() const noexcept { return bytes_; }
+  // After the last byte: empty when the bytes match, otherwise what a user
+  // reads, "the N bytes received have CID <got>, expected <cid>". Call once.
+  std::string mismatch();
+
+ private:
+  BlobCidCheck(std::string cid, const Sha256Digest& expected) : cid_(std::move(cid)), expected_(expected) {}
+  std::string cid_;
+  Sha256Digest expected_;
+  Sha256 hash_;
+  std::uint64_t bytes_ = 0;
+};
 
 // RFC 4648 base32, lower case, no padding (multibase "b" without the prefix).
 std::string base32_lower_encode(std::span<const std::byte> data);
