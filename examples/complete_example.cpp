@@ -18,7 +18,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/describe.hpp>
 
-#include "atdata/atmosphere/dataset_loading.hpp"
 #include "atdata/atmosphere/index.hpp"
 #include "atdata/core/typed_ndarray.hpp"
 #include "atdata/dataset/dataset.hpp"
@@ -58,40 +57,38 @@ asio::awaitable<int> demo(asio::io_context& io, std::filesystem::path dir) {
   std::cout << "wrote " << writer.total_samples() << " samples in " << writer.shards().size() << " shards\n";
 
   // 3. Log in (ATDATA_PDS_URL, ATDATA_HANDLE, ATDATA_PASSWORD).
-  auto client = co_await atdata::atproto::AtmosphereClient::from_env(io.get_executor());
+  auto client = co_await atmo::AtmosphereClient::from_env(io.get_executor());
   std::cout << "logged in as " << client->handle() << " (" << client->did() << ")\n";
   atmo::AtmosphereIndex index(*client);
 
   // 4. Publish the schema.
-  atmo::SchemaPublishOptions schema_options;
-  schema_options.version = "1.0.0";
-  schema_options.description = "Feature vectors with labels";
-  std::string schema_uri = co_await index.publish_schema<FeatureSample>(std::move(schema_options));
+  atmo::AtUri schema_uri = co_await index.publish_schema<FeatureSample>("1.0.0", "Feature vectors with labels");
   std::cout << "schema:  " << schema_uri << "\n";
 
-  // 5. Index the dataset. (Options are filled member by member: GCC 12
-  // mishandles braced initializer lists inside coroutines.)
+  // 5. Index the dataset. Options are not aggregates: they are built inline
+  // with chained setters, which is safe inside co_await on every compiler.
   atdata::Dataset<FeatureSample> dataset(url);
-  atmo::InsertDatasetOptions insert;
-  insert.name = "synthetic-features-v1";
-  insert.schema_ref = schema_uri;
-  insert.description = "Synthetic features";
-  insert.tags.push_back("features");
-  insert.tags.push_back("synthetic");
-  insert.license = "MIT";
-  auto entry = co_await index.insert_dataset(dataset, std::move(insert));
+  auto entry = co_await index.insert_dataset(dataset, atmo::DatasetPublishOptions("synthetic-features-v1")
+                                                          .with_schema_ref(schema_uri)
+                                                          .with_description("Synthetic features")
+                                                          .with_tags("features", "synthetic")
+                                                          .with_license("MIT"));
   std::cout << "dataset: " << entry.uri() << "\n";
 
   // 6. Discover it again: list, decode the schema, load.
   std::cout << "datasets of " << client->handle() << ":\n";
-  for (const auto& e : co_await index.list_datasets())
-    std::cout << "  " << e.name() << "  " << e.uri() << "\n";
+  for (const auto& e : co_await index.list_datasets()) std::cout << "  " << e.name() << "  " << e.uri() << "\n";
   auto schema = co_await index.decode_schema(entry.schema_ref());
   std::cout << "decoded schema " << schema->name() << " with fields:";
   for (const auto& f : schema->fields()) std::cout << " " << f.name << ":" << f.type.describe();
   std::cout << "\n";
 
-  atdata::DynamicDataset ds = co_await atmo::to_dynamic_dataset(*client, entry.at_uri(), schema);
+  // The typed loader checks the published schema against FeatureSample
+  // before reading any shard.
+  atdata::Dataset<FeatureSample> typed = co_await index.dataset_loader().to_dataset<FeatureSample>(entry.uri());
+  std::cout << "typed dataset over " << typed.list_shards().size() << " shards\n";
+
+  atdata::DynamicDataset ds = co_await index.dataset_loader().to_dynamic_dataset(entry.uri(), schema);
   auto loader = ds.ordered(32);
   std::size_t batches = 0, samples = 0, mismatches = 0;
   while (auto batch = co_await loader.next()) {

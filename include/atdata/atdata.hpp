@@ -2,6 +2,8 @@
 // Everything in one include, for applications. Libraries and hot translation
 // units should include the one-concept headers they use instead.
 
+#include <boost/json/serialize.hpp>  // std::cout << boost::json::serialize(record.to_record())
+
 #include "atdata/error.hpp"
 
 #include "atdata/core/array_encoding.hpp"
@@ -55,7 +57,9 @@
 #include "atdata/atmosphere/at_uri.hpp"
 #include "atdata/atmosphere/bulk.hpp"
 #include "atdata/atmosphere/bulk_plan.hpp"
+#include "atdata/atmosphere/client.hpp"
 #include "atdata/atmosphere/concurrency.hpp"
+#include "atdata/atmosphere/dataset_loader.hpp"
 #include "atdata/atmosphere/dataset_loading.hpp"
 #include "atdata/atmosphere/dataset_publisher.hpp"
 #include "atdata/atmosphere/dataset_record.hpp"
@@ -68,5 +72,6 @@
 #include "atdata/atmosphere/metadata.hpp"
 #include "atdata/atmosphere/record_io.hpp"
 #include "atdata/atmosphere/schema_mapping.hpp"
+#include "atdata/atmosphere/schema_options.hpp"
 #include "atdata/atmosphere/schema_publisher.hpp"
 #include "atdata/atmosphere/schema_record.hpp"

@@ -1,5 +1,7 @@
 #include "atdata/atmosphere/at_uri.hpp"
 
+#include <ostream>
+
 #include "atdata/error.hpp"
 
 namespace atdata::atmosphere {
@@ -15,8 +17,8 @@ AtUri AtUri::parse(std::string_view s) {
   if (b == std::string_view::npos) {
     throw InvalidArgument("Invalid AT URI: expected authority/collection/rkey: " + std::string(s));
   }
-  return AtUri{std::string(rest.substr(0, a)), std::string(rest.substr(a + 1, b - a - 1)),
-               std::string(rest.substr(b + 1))};
+  return AtUri(std::string(rest.substr(0, a)), std::string(rest.substr(a + 1, b - a - 1)),
+               std::string(rest.substr(b + 1)));
 }
 
 std::string AtUri::str() const {
@@ -30,5 +32,7 @@ std::string AtUri::str() const {
   out += rkey;
   return out;
 }
+
+std::ostream& operator<<(std::ostream& os, const AtUri& u) { return os << u.str(); }
 
 }  // namespace atdata::atmosphere

@@ -6,6 +6,7 @@
 
 #include <boost/url/parse.hpp>
 
+#include "atdata/atmosphere/dataset_loader.hpp"
 #include "atdata/atproto/cid.hpp"
 #include "atdata/error.hpp"
 #include "atdata/net/http_byte_source.hpp"
@@ -110,29 +111,17 @@ std::string join_shard_urls(const std::vector<std::string>& urls) {
 }
 
 asio::awaitable<DatasetSource> dataset_source(atproto::AtmosphereClient& client, AtUri uri,
-                                              DatasetOptions base) {
+                                              DatasetOptions options) {
   DatasetLoader loader(client);
   DatasetSource src;
   src.record = co_await loader.get(uri);
-  auto urls = co_await loader.data_urls_of(std::move(uri), src.record);
+  auto urls = co_await loader.get_shard_urls(std::move(uri), src.record);
   src.url = join_shard_urls(urls);
-  src.options = std::move(base);
-  // The record's metadataUrl becomes the dataset's, as in the seed's to_dataset.
+  src.options = std::move(options);
+  // The record's metadataUrl becomes the dataset's, as in Python's to_dataset.
   if (src.options.metadata_url.empty()) src.options.metadata_url = src.record.metadata_url;
   src.options.opener = blob_shard_opener(client, std::move(src.options.opener));
   co_return src;
-}
-
-asio::awaitable<DynamicDataset> to_dynamic_dataset(atproto::AtmosphereClient& client, AtUri uri,
-                                                   std::shared_ptr<const SampleSchema> schema,
-                                                   DatasetOptions base) {
-  DatasetSource src = co_await dataset_source(client, std::move(uri), std::move(base));
-  if (!schema) {
-    SchemaLoader schemas(client);
-    AtUri schema_uri = AtUri::parse(src.record.schema_ref);
-    schema = co_await schemas.decode(std::move(schema_uri));
-  }
-  co_return DynamicDataset(std::move(src.url), std::move(schema), std::move(src.options));
 }
 
 }  // namespace atdata::atmosphere

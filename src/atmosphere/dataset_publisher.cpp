@@ -10,7 +10,7 @@ namespace atdata::atmosphere {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-std::string storage_type_of(const DatasetRecord& rec) {
+std::string get_storage_type(const DatasetRecord& rec) {
   switch (rec.storage.kind) {
     case StorageLocation::Kind::external:
       return "external";
@@ -22,22 +22,22 @@ std::string storage_type_of(const DatasetRecord& rec) {
   throw RecordError("storage.$type", "Unknown storage type: " + rec.storage.type);
 }
 
-const std::vector<std::string>& urls_of(const DatasetRecord& rec) {
-  if (storage_type_of(rec) == "blobs") {
+const std::vector<std::string>& get_urls(const DatasetRecord& rec) {
+  if (get_storage_type(rec) == "blobs") {
     throw RecordError("storage",
                       "Dataset uses blob storage, not external URLs. Use get_blob_urls() instead.");
   }
   return rec.storage.urls;
 }
 
-const std::vector<BlobEntry>& blobs_of(const DatasetRecord& rec) {
-  if (storage_type_of(rec) == "external") {
+const std::vector<BlobEntry>& get_blobs(const DatasetRecord& rec) {
+  if (get_storage_type(rec) == "external") {
     throw RecordError("storage", "Dataset uses external URL storage, not blobs. Use get_urls() instead.");
   }
   return rec.storage.blobs;
 }
 
-std::optional<json::object> metadata_of(const DatasetRecord& rec) {
+std::optional<json::object> get_metadata(const DatasetRecord& rec) {
   if (rec.metadata) return decode_metadata(*rec.metadata);
   if (rec.metadata_object) return *rec.metadata_object;
   return std::nullopt;
@@ -64,9 +64,8 @@ asio::awaitable<AtUri> DatasetPublisher::publish_record(DatasetRecord record, st
 }
 
 asio::awaitable<AtUri> DatasetPublisher::publish_with_urls(std::vector<std::string> urls,
-                                                           std::string schema_uri,
-                                                           DatasetPublishOptions options) {
-  DatasetRecord rec = make_record(std::move(schema_uri), options);
+                                                           AtUri schema_uri, DatasetPublishOptions options) {
+  DatasetRecord rec = make_record(schema_uri.str(), options);
   rec.storage = StorageLocation::external(std::move(urls));
   co_return co_await publish_record(std::move(rec), std::move(options.rkey));
 }
@@ -74,7 +73,7 @@ asio::awaitable<AtUri> DatasetPublisher::publish_with_urls(std::vector<std::stri
 namespace {
 
 asio::awaitable<std::vector<json::object>> upload_all(
-    atproto::AtmosphereClient& client, std::size_t n, const BlobPublishOptions& options,
+    atproto::AtmosphereClient& client, std::size_t n, const DatasetPublishOptions& options,
     std::function<asio::awaitable<atproto::BlobRef>(std::size_t)> upload) {
   if (!client.is_authenticated()) throw AuthError("Client must be authenticated to perform this operation");
   std::vector<json::object> refs(n);
@@ -90,90 +89,24 @@ asio::awaitable<std::vector<json::object>> upload_all(
 }  // namespace
 
 asio::awaitable<AtUri> DatasetPublisher::publish_with_blobs(std::vector<SharedBytes> blobs,
-                                                            std::string schema_uri,
-                                                            BlobPublishOptions options) {
-  DatasetRecord rec = make_record(std::move(schema_uri), options.record);
+                                                            AtUri schema_uri, DatasetPublishOptions options) {
+  DatasetRecord rec = make_record(schema_uri.str(), options);
   auto refs = co_await upload_all(*client_, blobs.size(), options, [&](std::size_t i) {
     return client_->upload_blob(blobs[i], options.mime_type);
   });
   rec.storage = StorageLocation::from_blob_refs(std::move(refs));
-  co_return co_await publish_record(std::move(rec), std::move(options.record.rkey));
+  co_return co_await publish_record(std::move(rec), std::move(options.rkey));
 }
 
 asio::awaitable<AtUri> DatasetPublisher::publish_with_blob_files(std::vector<std::string> paths,
-                                                                 std::string schema_uri,
-                                                                 BlobPublishOptions options) {
-  DatasetRecord rec = make_record(std::move(schema_uri), options.record);
+                                                                 AtUri schema_uri,
+                                                                 DatasetPublishOptions options) {
+  DatasetRecord rec = make_record(schema_uri.str(), options);
   auto refs = co_await upload_all(*client_, paths.size(), options, [&](std::size_t i) {
     return client_->upload_blob_file(paths[i], options.mime_type);
   });
   rec.storage = StorageLocation::from_blob_refs(std::move(refs));
-  co_return co_await publish_record(std::move(rec), std::move(options.record.rkey));
-}
-
-asio::awaitable<DatasetRecord> DatasetLoader::get(AtUri uri) {
-  auto rec = co_await detail::get_checked(*client_, uri, RecordKind::dataset);
-  co_return DatasetRecord::from_record(rec.value);
-}
-
-asio::awaitable<std::vector<Listed<DatasetRecord>>> DatasetLoader::list_all(std::string repo,
-                                                                            std::size_t max) {
-  std::vector<Listed<DatasetRecord>> out;
-  co_await detail::list_collection(
-      *client_, std::string(nsid::kDatasetRecord), std::move(repo), max, [&](atproto::Record& r) {
-        try {
-          out.push_back({AtUri::parse(r.uri), r.cid, DatasetRecord::from_record(r.value)});
-        } catch (const Error&) {
-          // Skip records this reader cannot interpret.
-        }
-      });
-  co_return out;
-}
-
-asio::awaitable<std::string> DatasetLoader::get_storage_type(AtUri uri) {
-  co_return storage_type_of(co_await get(uri));
-}
-
-asio::awaitable<std::vector<std::string>> DatasetLoader::get_urls(AtUri uri) {
-  co_return urls_of(co_await get(uri));
-}
-
-asio::awaitable<std::vector<BlobEntry>> DatasetLoader::get_blobs(AtUri uri) {
-  co_return blobs_of(co_await get(uri));
-}
-
-asio::awaitable<std::vector<std::string>> DatasetLoader::get_blob_urls(AtUri uri) {
-  DatasetRecord rec = co_await get(uri);
-  std::vector<std::string> out;
-  for (const auto& b : blobs_of(rec)) {
-    std::string cid = b.cid();
-    if (cid.empty()) continue;
-    out.push_back(co_await client_->get_blob_url(uri.authority, std::move(cid)));
-  }
-  co_return out;
-}
-
-asio::awaitable<std::optional<json::object>> DatasetLoader::get_metadata(AtUri uri) {
-  co_return metadata_of(co_await get(uri));
-}
-
-asio::awaitable<std::vector<std::string>> DatasetLoader::get_data_urls(AtUri uri) {
-  DatasetRecord rec = co_await get(uri);
-  co_return co_await data_urls_of(std::move(uri), std::move(rec));
-}
-
-asio::awaitable<std::vector<std::string>> DatasetLoader::data_urls_of(AtUri uri, DatasetRecord rec) {
-  std::vector<std::string> out;
-  if (storage_type_of(rec) == "external") {
-    out = rec.storage.urls;
-  } else {
-    for (const auto& b : rec.storage.blobs) {
-      std::string cid = b.cid();
-      if (!cid.empty()) out.push_back(co_await client_->get_blob_url(uri.authority, std::move(cid)));
-    }
-  }
-  if (out.empty()) throw RecordError("storage", "Dataset record has no storage URLs");
-  co_return out;
+  co_return co_await publish_record(std::move(rec), std::move(options.rkey));
 }
 
 }  // namespace atdata::atmosphere

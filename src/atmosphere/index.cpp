@@ -16,36 +16,26 @@ std::vector<std::string> AtmosphereIndexEntry::data_urls() const {
 }
 
 std::optional<boost::json::object> AtmosphereIndexEntry::metadata() const {
-  return metadata_of(record_);
+  return get_metadata(record_);
 }
 
 asio::awaitable<AtmosphereIndexEntry> AtmosphereIndex::insert_dataset_urls(
-    std::vector<std::string> urls, InsertDatasetOptions o, std::optional<SampleSchema> sample_schema) {
+    std::vector<std::string> urls, DatasetPublishOptions o, std::optional<SampleSchema> sample_schema) {
   if (o.name.empty()) throw InvalidArgument("dataset name is required");
   std::string schema_ref = std::move(o.schema_ref);
+  if (schema_ref.empty() && !o.auto_publish_schema) {
+    throw InvalidArgument("schema_uri is required when auto_publish_schema=False");
+  }
   if (schema_ref.empty()) {
     if (!sample_schema) throw InvalidArgument("schema_ref is required when no sample type is known");
     SchemaPublishOptions so;
     so.version = o.schema_version;
     schema_ref = (co_await schema_publisher_.publish(*sample_schema, std::move(so))).str();
   }
-  DatasetPublishOptions po;
-  po.name = std::move(o.name);
-  po.description = std::move(o.description);
-  po.tags = std::move(o.tags);
-  po.license = std::move(o.license);
-  po.metadata = std::move(o.metadata);
-  po.metadata_url = std::move(o.metadata_url);
-  AtUri uri =
-      co_await dataset_publisher_.publish_with_urls(std::move(urls), std::move(schema_ref), std::move(po));
-  // Re-read, as the seed does: the entry reflects what the PDS stored.
+  AtUri uri = co_await dataset_publisher_.publish_with_urls(std::move(urls), AtUri(schema_ref), std::move(o));
+  // Re-read, as Python atdata does: the entry reflects what the PDS stored.
   DatasetRecord stored = co_await dataset_loader_.get(uri);
   co_return AtmosphereIndexEntry(std::move(uri), std::move(stored));
-}
-
-asio::awaitable<std::string> AtmosphereIndex::uri_text(asio::awaitable<AtUri> a) {
-  AtUri uri = co_await std::move(a);
-  co_return uri.str();
 }
 
 asio::awaitable<AtmosphereIndexEntry> AtmosphereIndex::get_dataset(AtUri uri) {
@@ -57,7 +47,7 @@ asio::awaitable<std::vector<AtmosphereIndexEntry>> AtmosphereIndex::list_dataset
   auto listed = co_await dataset_loader_.list_all(std::move(repo));
   std::vector<AtmosphereIndexEntry> out;
   out.reserve(listed.size());
-  for (auto& l : listed) out.emplace_back(std::move(l.uri), std::move(l.record));
+  for (auto& l : listed) out.emplace_back(l.uri(), std::move(l).record());
   co_return out;
 }
 

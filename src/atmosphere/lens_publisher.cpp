@@ -82,8 +82,8 @@ asio::awaitable<std::vector<Listed<LensRecord>>> LensLoader::find_by_schemas(std
   auto all = co_await list_all(std::move(repo));
   std::vector<Listed<LensRecord>> out;
   for (auto& l : all) {
-    if (l.record.source_schema != source_schema) continue;
-    if (!target_schema.empty() && l.record.target_schema != target_schema) continue;
+    if (l.record().source_schema != source_schema) continue;
+    if (!target_schema.empty() && l.record().target_schema != target_schema) continue;
     out.push_back(std::move(l));
   }
   co_return out;

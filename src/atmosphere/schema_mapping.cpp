@@ -9,35 +9,35 @@ namespace {
 // Deeper list nesting than this is not a real sample type.
 constexpr int kMaxDepth = 32;
 
-FieldType record_type_of(const atdata::FieldType& t, const std::string& field, int depth) {
+SchemaFieldType record_type_of(const atdata::FieldType& t, const std::string& field, int depth) {
   if (depth > kMaxDepth)
     throw TypeError("Unsupported type for schema field: " + field + " (nested too deeply)");
   switch (t.kind) {
     case atdata::FieldKind::str:
-      return FieldType::of(Primitive::str);
+      return SchemaFieldType::of(Primitive::str);
     case atdata::FieldKind::int_:
-      return FieldType::of(Primitive::int_);
+      return SchemaFieldType::of(Primitive::int_);
     case atdata::FieldKind::float_:
-      return FieldType::of(Primitive::float_);
+      return SchemaFieldType::of(Primitive::float_);
     case atdata::FieldKind::bool_:
-      return FieldType::of(Primitive::bool_);
+      return SchemaFieldType::of(Primitive::bool_);
     case atdata::FieldKind::bytes:
-      return FieldType::of(Primitive::bytes);
+      return SchemaFieldType::of(Primitive::bytes);
     case atdata::FieldKind::ndarray:
-      return FieldType::ndarray(t.dtype.empty() ? std::string("float32") : t.dtype);
+      return SchemaFieldType::ndarray(t.dtype.empty() ? std::string("float32") : t.dtype);
     case atdata::FieldKind::list:
-      if (!t.items) return FieldType::array_of_any();
-      return FieldType::array(record_type_of(*t.items, field, depth + 1));
+      if (!t.items) return SchemaFieldType::array_of_any();
+      return SchemaFieldType::array(record_type_of(*t.items, field, depth + 1));
     case atdata::FieldKind::any:
       break;
   }
   throw TypeError("Unsupported type for schema field: " + field + " (" + t.describe() + ")");
 }
 
-atdata::FieldType sample_type_of(const FieldType& t, const std::string& field, int depth) {
+atdata::FieldType sample_type_of(const SchemaFieldType& t, const std::string& field, int depth) {
   if (depth > kMaxDepth) throw SchemaError(field, "field type nested too deeply");
   switch (t.kind) {
-    case FieldKind::primitive:
+    case SchemaFieldKind::primitive:
       switch (t.primitive) {
         case Primitive::str:
           return atdata::FieldType::primitive(atdata::FieldKind::str);
@@ -51,12 +51,12 @@ atdata::FieldType sample_type_of(const FieldType& t, const std::string& field, i
           return atdata::FieldType::primitive(atdata::FieldKind::bytes);
       }
       break;
-    case FieldKind::ndarray:
+    case SchemaFieldKind::ndarray:
       return atdata::FieldType::ndarray(t.dtype.value_or(""));
-    case FieldKind::array:
+    case SchemaFieldKind::array:
       if (!t.items) return atdata::FieldType::list_of_any();
       return atdata::FieldType::list(sample_type_of(*t.items, field, depth + 1));
-    case FieldKind::ref:
+    case SchemaFieldKind::ref:
       throw SchemaError(field,
                         "Schema references ('ref') are not yet supported for dynamic type generation. "
                         "Referenced schema: " +
@@ -67,7 +67,7 @@ atdata::FieldType sample_type_of(const FieldType& t, const std::string& field, i
 
 }  // namespace
 
-SchemaRecord schema_record_from(const SampleSchema& schema, const SchemaRecordOptions& options) {
+SchemaRecord schema_record_from(const SampleSchema& schema, const SchemaPublishOptions& options) {
   SchemaRecord rec;
   rec.name = options.name.empty() ? schema.name() : options.name;
   rec.version = options.version;
@@ -75,7 +75,7 @@ SchemaRecord schema_record_from(const SampleSchema& schema, const SchemaRecordOp
   rec.metadata = options.metadata;
   rec.fields.reserve(schema.size());
   for (const auto& f : schema.fields()) {
-    rec.fields.push_back(FieldDef{f.name, record_type_of(f.type, f.name, 0), f.optional, {}});
+    rec.fields.push_back(SchemaFieldDef{f.name, record_type_of(f.type, f.name, 0), f.optional, {}});
   }
   return rec;
 }
@@ -86,7 +86,7 @@ SampleSchema to_sample_schema(const SchemaRecord& record) {
   std::vector<atdata::FieldDef> fields;
   fields.reserve(record.fields.size());
   for (std::size_t i = 0; i < record.fields.size(); ++i) {
-    const FieldDef& f = record.fields[i];
+    const SchemaFieldDef& f = record.fields[i];
     if (f.name.empty())
       throw SchemaError("fields[" + std::to_string(i) + "]", "Each field must have a 'name'");
     fields.push_back(atdata::FieldDef{f.name, sample_type_of(f.field_type, f.name, 0), f.optional});

@@ -8,8 +8,7 @@ namespace atdata::atmosphere {
 namespace asio = boost::asio;
 
 asio::awaitable<AtUri> SchemaPublisher::publish(SampleSchema schema, SchemaPublishOptions options) {
-  SchemaRecord rec =
-      schema_record_from(schema, {options.name, options.version, options.description, options.metadata});
+  SchemaRecord rec = schema_record_from(schema, options);
   co_return co_await publish_record(std::move(rec), std::move(options.rkey));
 }
 
@@ -35,7 +34,7 @@ asio::awaitable<std::vector<Listed<SchemaRecord>>> SchemaLoader::list_all(std::s
   co_await detail::list_collection(
       *client_, std::string(nsid::kSampleSchema), std::move(repo), max, [&](atproto::Record& r) {
         try {
-          out.push_back({AtUri::parse(r.uri), r.cid, SchemaRecord::from_record(r.value)});
+          out.emplace_back(AtUri::parse(r.uri), r.cid, SchemaRecord::from_record(r.value));
         } catch (const Error&) {
           // Not an atdata schema (or broken): a listing shows what it can read.
         }

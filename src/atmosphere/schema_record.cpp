@@ -19,18 +19,18 @@ constexpr std::string_view kWhat = "schema record";
 // Nested `items` deeper than this is hostile, not a real schema.
 constexpr int kMaxDepth = 32;
 
-std::string type_tag(FieldKind k) {
+std::string type_tag(SchemaFieldKind k) {
   std::string s(nsid::kSchemaType);
   s += '#';
   s += to_string(k);
   return s;
 }
 
-std::optional<FieldKind> parse_kind(std::string_view s) {
-  if (s == "primitive") return FieldKind::primitive;
-  if (s == "ndarray") return FieldKind::ndarray;
-  if (s == "array") return FieldKind::array;
-  if (s == "ref") return FieldKind::ref;
+std::optional<SchemaFieldKind> parse_kind(std::string_view s) {
+  if (s == "primitive") return SchemaFieldKind::primitive;
+  if (s == "ndarray") return SchemaFieldKind::ndarray;
+  if (s == "array") return SchemaFieldKind::array;
+  if (s == "ref") return SchemaFieldKind::ref;
   return std::nullopt;
 }
 
@@ -43,7 +43,7 @@ std::optional<Primitive> parse_primitive(std::string_view s) {
   return std::nullopt;
 }
 
-FieldType field_type_from_json(const json::value& v, const std::string& path, int depth) {
+SchemaFieldType field_type_from_json(const json::value& v, const std::string& path, int depth) {
   if (depth > kMaxDepth)
     throw RecordError(path, std::string(kWhat) + ": member '" + path + "' is nested too deeply");
   ObjectReader r(v, kWhat, path);
@@ -64,10 +64,10 @@ FieldType field_type_from_json(const json::value& v, const std::string& path, in
   auto kind = parse_kind(kind_text);
   if (!kind) r.fail(kind_member, "is invalid: Unknown field type kind: " + kind_text);
 
-  FieldType ft;
+  SchemaFieldType ft;
   ft.kind = *kind;
   switch (*kind) {
-    case FieldKind::primitive: {
+    case SchemaFieldKind::primitive: {
       // The seed reader defaults a missing primitive to "str".
       std::string name = r.optional_string("primitive").value_or("str");
       auto p = parse_primitive(name);
@@ -75,7 +75,7 @@ FieldType field_type_from_json(const json::value& v, const std::string& path, in
       ft.primitive = *p;
       break;
     }
-    case FieldKind::ndarray: {
+    case SchemaFieldKind::ndarray: {
       ft.dtype = r.optional_string("dtype");
       if (const json::array* shape = r.optional_array("shape")) {
         std::vector<std::optional<std::int64_t>> dims;
@@ -94,13 +94,13 @@ FieldType field_type_from_json(const json::value& v, const std::string& path, in
       }
       break;
     }
-    case FieldKind::array:
+    case SchemaFieldKind::array:
       if (const json::value* items = r.find("items"); items && !items->is_null()) {
-        ft.items = std::make_shared<const FieldType>(
+        ft.items = std::make_shared<const SchemaFieldType>(
             field_type_from_json(*items, r.member_path("items"), depth + 1));
       }
       break;
-    case FieldKind::ref:
+    case SchemaFieldKind::ref:
       ft.ref = r.optional_string("ref").value_or("");
       break;
   }
@@ -110,12 +110,12 @@ FieldType field_type_from_json(const json::value& v, const std::string& path, in
 // Later upstream JSON-Schema property → field type (mirrors its reader: an
 // ndarray `$ref`, string/byte, integer, number, boolean, array; anything else
 // is read as a string).
-FieldType json_schema_prop_to_field_type(const json::value& v, const std::string& path, int depth) {
+SchemaFieldType json_schema_prop_to_field_type(const json::value& v, const std::string& path, int depth) {
   if (depth > kMaxDepth)
     throw RecordError(path, std::string(kWhat) + ": member '" + path + "' is nested too deeply");
   ObjectReader r(v, kWhat, path);
   if (auto ref = r.optional_string("$ref"); ref && ref->find("ndarray") != std::string::npos) {
-    FieldType ft = FieldType::ndarray(std::nullopt);
+    SchemaFieldType ft = SchemaFieldType::ndarray(std::nullopt);
     // Not in the lexicon, but keep a dtype if a writer recorded one.
     if (auto dt = r.optional_string("dtype")) ft.dtype = *dt;
     return ft;
@@ -124,19 +124,19 @@ FieldType json_schema_prop_to_field_type(const json::value& v, const std::string
   if (type == "string") {
     auto format = r.optional_string("format");
     auto enc = r.optional_string("contentEncoding");
-    return FieldType::of((format == "byte" || enc == "base64") ? Primitive::bytes : Primitive::str);
+    return SchemaFieldType::of((format == "byte" || enc == "base64") ? Primitive::bytes : Primitive::str);
   }
-  if (type == "integer") return FieldType::of(Primitive::int_);
-  if (type == "number") return FieldType::of(Primitive::float_);
-  if (type == "boolean") return FieldType::of(Primitive::bool_);
+  if (type == "integer") return SchemaFieldType::of(Primitive::int_);
+  if (type == "number") return SchemaFieldType::of(Primitive::float_);
+  if (type == "boolean") return SchemaFieldType::of(Primitive::bool_);
   if (type == "array") {
     const json::value* items = r.find("items");
     if (items && !items->is_null()) {
-      return FieldType::array(json_schema_prop_to_field_type(*items, r.member_path("items"), depth + 1));
+      return SchemaFieldType::array(json_schema_prop_to_field_type(*items, r.member_path("items"), depth + 1));
     }
-    return FieldType::array(FieldType::of(Primitive::str));
+    return SchemaFieldType::array(SchemaFieldType::of(Primitive::str));
   }
-  return FieldType::of(Primitive::str);
+  return SchemaFieldType::of(Primitive::str);
 }
 
 void read_json_schema_fields(const ObjectReader& r, SchemaRecord& out) {
@@ -160,7 +160,7 @@ void read_json_schema_fields(const ObjectReader& r, SchemaRecord& out) {
   }
   std::string props_path = body.member_path("properties");
   for (const auto& kv : *props) {
-    FieldDef f;
+    SchemaFieldDef f;
     f.name = std::string(kv.key());
     f.field_type = json_schema_prop_to_field_type(kv.value(), detail::join_path(props_path, kv.key()), 0);
     f.optional = std::find(required.begin(), required.end(), f.name) == required.end();
@@ -175,15 +175,15 @@ void read_json_schema_fields(const ObjectReader& r, SchemaRecord& out) {
 
 }  // namespace
 
-std::string_view to_string(FieldKind k) noexcept {
+std::string_view to_string(SchemaFieldKind k) noexcept {
   switch (k) {
-    case FieldKind::primitive:
+    case SchemaFieldKind::primitive:
       return "primitive";
-    case FieldKind::ndarray:
+    case SchemaFieldKind::ndarray:
       return "ndarray";
-    case FieldKind::array:
+    case SchemaFieldKind::array:
       return "array";
-    case FieldKind::ref:
+    case SchemaFieldKind::ref:
       return "ref";
   }
   return "";
@@ -205,66 +205,66 @@ std::string_view to_string(Primitive p) noexcept {
   return "";
 }
 
-FieldType FieldType::of(Primitive p) {
-  FieldType ft;
-  ft.kind = FieldKind::primitive;
+SchemaFieldType SchemaFieldType::of(Primitive p) {
+  SchemaFieldType ft;
+  ft.kind = SchemaFieldKind::primitive;
   ft.primitive = p;
   return ft;
 }
 
-FieldType FieldType::ndarray(std::optional<std::string> dtype,
+SchemaFieldType SchemaFieldType::ndarray(std::optional<std::string> dtype,
                              std::optional<std::vector<std::optional<std::int64_t>>> shape) {
-  FieldType ft;
-  ft.kind = FieldKind::ndarray;
+  SchemaFieldType ft;
+  ft.kind = SchemaFieldKind::ndarray;
   ft.dtype = std::move(dtype);
   ft.shape = std::move(shape);
   return ft;
 }
 
-FieldType FieldType::array(FieldType items) {
-  FieldType ft;
-  ft.kind = FieldKind::array;
-  ft.items = std::make_shared<const FieldType>(std::move(items));
+SchemaFieldType SchemaFieldType::array(SchemaFieldType items) {
+  SchemaFieldType ft;
+  ft.kind = SchemaFieldKind::array;
+  ft.items = std::make_shared<const SchemaFieldType>(std::move(items));
   return ft;
 }
 
-FieldType FieldType::array_of_any() {
-  FieldType ft;
-  ft.kind = FieldKind::array;
+SchemaFieldType SchemaFieldType::array_of_any() {
+  SchemaFieldType ft;
+  ft.kind = SchemaFieldKind::array;
   return ft;
 }
 
-FieldType FieldType::reference(std::string schema_uri) {
-  FieldType ft;
-  ft.kind = FieldKind::ref;
+SchemaFieldType SchemaFieldType::reference(std::string schema_uri) {
+  SchemaFieldType ft;
+  ft.kind = SchemaFieldKind::ref;
   ft.ref = std::move(schema_uri);
   return ft;
 }
 
-bool operator==(const FieldType& a, const FieldType& b) {
+bool operator==(const SchemaFieldType& a, const SchemaFieldType& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {
-    case FieldKind::primitive:
+    case SchemaFieldKind::primitive:
       return a.primitive == b.primitive;
-    case FieldKind::ndarray:
+    case SchemaFieldKind::ndarray:
       return a.dtype == b.dtype && a.shape == b.shape;
-    case FieldKind::ref:
+    case SchemaFieldKind::ref:
       return a.ref == b.ref;
-    case FieldKind::array:
+    case SchemaFieldKind::array:
       if (!a.items || !b.items) return !a.items && !b.items;
       return *a.items == *b.items;
   }
   return false;
 }
 
-json::object FieldType::to_json() const {
+json::object SchemaFieldType::to_json() const {
   json::object o;
   o["$type"] = type_tag(kind);
   switch (kind) {
-    case FieldKind::primitive:
+    case SchemaFieldKind::primitive:
       o["primitive"] = to_string(primitive);
       break;
-    case FieldKind::ndarray:
+    case SchemaFieldKind::ndarray:
       if (dtype) o["dtype"] = *dtype;
       if (shape && !shape->empty()) {
         json::array dims;
@@ -278,17 +278,17 @@ json::object FieldType::to_json() const {
         o["shape"] = std::move(dims);
       }
       break;
-    case FieldKind::array:
+    case SchemaFieldKind::array:
       if (items) o["items"] = items->to_json();
       break;
-    case FieldKind::ref:
+    case SchemaFieldKind::ref:
       if (!ref.empty()) o["ref"] = ref;
       break;
   }
   return o;
 }
 
-FieldType FieldType::from_json(const json::value& v, std::string_view path) {
+SchemaFieldType SchemaFieldType::from_json(const json::value& v, std::string_view path) {
   return field_type_from_json(v, std::string(path), 0);
 }
 
@@ -299,7 +299,7 @@ json::object SchemaRecord::to_record() const {
   o["version"] = version;
   json::array fs;
   fs.reserve(fields.size());
-  for (const FieldDef& f : fields) {
+  for (const SchemaFieldDef& f : fields) {
     json::object fo;
     fo["name"] = f.name;
     fo["fieldType"] = f.field_type.to_json();
@@ -344,7 +344,7 @@ SchemaRecord SchemaRecord::from_record(const json::value& record) {
     out.fields.reserve(fs.size());
     for (std::size_t i = 0; i < fs.size(); ++i) {
       ObjectReader f(fs[i], kWhat, detail::index_path("fields", i));
-      FieldDef def;
+      SchemaFieldDef def;
       def.name = f.required_string("name");
       def.field_type = field_type_from_json(f.required("fieldType"), f.member_path("fieldType"), 0);
       def.optional = f.optional_bool("optional", false);

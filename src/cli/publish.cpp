@@ -129,11 +129,9 @@ int run_publish(const std::vector<std::string>& args, std::ostream& out, std::os
     atmosphere::AtUri uri;
     if (p.flag("--blobs")) {
       ProgressBar bar(err, "uploading", "shards", mode == ProgressMode::terminal);
-      atmosphere::BlobPublishOptions o;
-      o.record = std::move(rec);
-      o.max_in_flight = in_flight;
-      if (draws(mode)) o.on_progress = [&](std::size_t done, std::size_t total) { bar.update(done, total); };
-      uri = run_blocking(io, publisher.publish_with_blob_files(std::move(paths), schema_uri, std::move(o)));
+      rec.max_in_flight = in_flight;
+      if (draws(mode)) rec.on_progress = [&](std::size_t done, std::size_t total) { bar.update(done, total); };
+      uri = run_blocking(io, publisher.publish_with_blob_files(std::move(paths), schema_uri, std::move(rec)));
       bar.finish();
     } else {
       std::vector<std::string> urls{shards};  // stored verbatim, pattern unexpanded
@@ -198,7 +196,7 @@ int run_ls(const std::vector<std::string>& args, std::ostream& out, std::ostream
     atmosphere::AtmosphereIndex index(*client);
     if (p.flag("--schemas")) {
       for (const auto& s : run_blocking(io, index.list_schemas(repo))) {
-        out << s.uri.str() << "\t" << s.record.name << "\t" << s.record.version << "\n";
+        out << s.uri() << "\t" << s.record().name << "\t" << s.record().version << "\n";
       }
     } else {
       for (const auto& e : run_blocking(io, index.list_datasets(repo))) {

@@ -116,4 +116,34 @@ std::optional<std::size_t> SampleSchema::first_required_after_optional() const n
   return std::nullopt;
 }
 
+namespace {
+
+bool kinds_agree(const FieldType& a, const FieldType& b) noexcept {
+  if (a.kind == FieldKind::any || b.kind == FieldKind::any) return true;
+  if (a.kind != b.kind) return false;
+  if (a.kind != FieldKind::list || !a.items || !b.items) return true;
+  return kinds_agree(*a.items, *b.items);
+}
+
+}  // namespace
+
+std::optional<std::string> schema_mismatch(const SampleSchema& reader, const SampleSchema& writer) {
+  const std::string& rn = reader.name();
+  const std::string& wn = writer.name();
+  for (const FieldDef& f : reader.fields()) {
+    const FieldDef* w = writer.find(f.name);
+    if (!w) return "field '" + f.name + "' is in " + rn + " but not in " + wn;
+    if (!kinds_agree(f.type, w->type)) {
+      return "field '" + f.name + "': " + f.type.describe() + " in " + rn + ", " + w->type.describe() + " in " + wn;
+    }
+    if (w->optional && !f.optional) {
+      return "field '" + f.name + "' is optional in " + wn + " but required in " + rn;
+    }
+  }
+  for (const FieldDef& w : writer.fields()) {
+    if (!reader.find(w.name)) return "field '" + w.name + "' is in " + wn + " but not in " + rn;
+  }
+  return std::nullopt;
+}
+
 }  // namespace atdata

@@ -6,7 +6,7 @@
 
 #include <boost/json/parse.hpp>
 
-#include "atdata/atmosphere/dataset_loading.hpp"
+#include "atdata/atmosphere/dataset_loader.hpp"
 #include "atdata/atmosphere/dataset_publisher.hpp"
 #include "atdata/atmosphere/index.hpp"
 #include "atdata/atmosphere/lens_publisher.hpp"
@@ -42,27 +42,27 @@ TEST(LoaderLogic, StorageTypesAndSeedErrors) {
       {"$type":"blob","ref":{"$link":"bafkreitest1"},"mimeType":"application/x-tar","size":1},
       {"$type":"blob","ref":{"$link":"bafkreitest2"},"mimeType":"application/x-tar","size":2}]})");
   auto unknown = record(R"({"$type":"some.unknown.storage"})");
-  EXPECT_EQ(storage_type_of(ext), "external");
-  EXPECT_EQ(storage_type_of(blobs), "blobs");
-  EXPECT_EQ(error_of([&] { storage_type_of(unknown); }), "Unknown storage type: some.unknown.storage");
-  EXPECT_EQ(urls_of(ext),
+  EXPECT_EQ(get_storage_type(ext), "external");
+  EXPECT_EQ(get_storage_type(blobs), "blobs");
+  EXPECT_EQ(error_of([&] { get_storage_type(unknown); }), "Unknown storage type: some.unknown.storage");
+  EXPECT_EQ(get_urls(ext),
             (std::vector<std::string>{"s3://bucket/data-{000000..000009}.tar", "s3://bucket/extra.tar"}));
-  EXPECT_EQ(error_of([&] { urls_of(blobs); }),
+  EXPECT_EQ(error_of([&] { get_urls(blobs); }),
             "Dataset uses blob storage, not external URLs. Use get_blob_urls() instead.");
-  EXPECT_EQ(error_of([&] { urls_of(unknown); }), "Unknown storage type: some.unknown.storage");
-  ASSERT_EQ(blobs_of(blobs).size(), 2u);
-  EXPECT_EQ(blobs_of(blobs)[1].cid(), "bafkreitest2");
-  EXPECT_EQ(error_of([&] { blobs_of(ext); }),
+  EXPECT_EQ(error_of([&] { get_urls(unknown); }), "Unknown storage type: some.unknown.storage");
+  ASSERT_EQ(get_blobs(blobs).size(), 2u);
+  EXPECT_EQ(get_blobs(blobs)[1].cid(), "bafkreitest2");
+  EXPECT_EQ(error_of([&] { get_blobs(ext); }),
             "Dataset uses external URL storage, not blobs. Use get_urls() instead.");
   // A later-namespace storage type is classified by substring, like the seed.
-  EXPECT_EQ(storage_type_of(record(R"({"$type":"science.alt.dataset.storageBlobs","blobs":[]})")), "blobs");
+  EXPECT_EQ(get_storage_type(record(R"({"$type":"science.alt.dataset.storageBlobs","blobs":[]})")), "blobs");
 }
 
 TEST(LoaderLogic, MetadataAndIndexEntry) {
   auto rec = record(R"({"$type":"ac.foundation.dataset.storageExternal","urls":["https://a/x.tar"]})");
-  EXPECT_FALSE(metadata_of(rec));
+  EXPECT_FALSE(get_metadata(rec));
   rec.metadata = encode_metadata(json::object{{"version", "1.0"}, {"count", 100}});
-  EXPECT_EQ(metadata_of(rec), (json::object{{"version", "1.0"}, {"count", 100}}));
+  EXPECT_EQ(get_metadata(rec), (json::object{{"version", "1.0"}, {"count", 100}}));
   AtmosphereIndexEntry e(AtUri::parse("at://did:plc:abc/ac.foundation.dataset.record/123"), rec);
   EXPECT_EQ(e.uri(), "at://did:plc:abc/ac.foundation.dataset.record/123");
   EXPECT_EQ(e.name(), "n");
@@ -74,7 +74,7 @@ TEST(LoaderLogic, MetadataAndIndexEntry) {
   EXPECT_TRUE(b.data_urls().empty());
   // Undecodable metadata bytes are a DecodeError, not a crash.
   rec.metadata = std::vector<std::byte>{std::byte{0x92}};
-  EXPECT_THROW(metadata_of(rec), atdata::DecodeError);
+  EXPECT_THROW(get_metadata(rec), atdata::DecodeError);
 }
 
 TEST(LoaderLogic, ShardUrlsJoinForDatasets) {

@@ -131,9 +131,9 @@ TEST(SchemaRecord, SpecExampleRoundTrips) {
   EXPECT_EQ(rec.description, "Feature vectors with labels");
   ASSERT_EQ(rec.fields.size(), 5u);
   EXPECT_EQ(rec.fields[0].name, "features");
-  EXPECT_EQ(rec.fields[0].field_type, FieldType::ndarray("float32"));
-  EXPECT_EQ(rec.fields[1].field_type, FieldType::of(Primitive::int_));
-  EXPECT_EQ(rec.fields[3].field_type, FieldType::array(FieldType::of(Primitive::str)));
+  EXPECT_EQ(rec.fields[0].field_type, SchemaFieldType::ndarray("float32"));
+  EXPECT_EQ(rec.fields[1].field_type, SchemaFieldType::of(Primitive::int_));
+  EXPECT_EQ(rec.fields[3].field_type, SchemaFieldType::array(SchemaFieldType::of(Primitive::str)));
   EXPECT_FALSE(rec.fields[3].optional);
   EXPECT_TRUE(rec.fields[4].optional);
   EXPECT_EQ(rec.metadata, (json::object{{"source", "training"}}));
@@ -143,11 +143,11 @@ TEST(SchemaRecord, SpecExampleRoundTrips) {
 TEST(SchemaRecord, BuiltByHandMatchesSpecExample) {
   SchemaRecord rec;
   rec.name = "FeatureSample";
-  rec.fields = {{"features", FieldType::ndarray("float32")},
-                {"label", FieldType::of(Primitive::int_)},
-                {"source", FieldType::of(Primitive::str)},
-                {"tags", FieldType::array(FieldType::of(Primitive::str))},
-                {"note", FieldType::of(Primitive::str), true}};
+  rec.fields = {{"features", SchemaFieldType::ndarray("float32")},
+                {"label", SchemaFieldType::of(Primitive::int_)},
+                {"source", SchemaFieldType::of(Primitive::str)},
+                {"tags", SchemaFieldType::array(SchemaFieldType::of(Primitive::str))},
+                {"note", SchemaFieldType::of(Primitive::str), true}};
   rec.created_at = kCreated;
   rec.description = "Feature vectors with labels";
   rec.metadata = {{"source", "training"}};
@@ -171,32 +171,32 @@ TEST(SchemaRecord, OmitsEmptyOptionalMembers) {
 }
 
 TEST(SchemaRecord, FieldTypeVariantsSerialize) {
-  FieldDef described{"x", FieldType::of(Primitive::bytes), false, "raw bytes"};
+  SchemaFieldDef described{"x", SchemaFieldType::of(Primitive::bytes), false, "raw bytes"};
   EXPECT_EQ(json::value(described.field_type.to_json()),
             json::parse(R"({"$type":"ac.foundation.dataset.schemaType#primitive","primitive":"bytes"})"));
   EXPECT_EQ(
       json::value(
-          FieldType::ndarray("float32", std::vector<std::optional<std::int64_t>>{224, 224, 3}).to_json()),
+          SchemaFieldType::ndarray("float32", std::vector<std::optional<std::int64_t>>{224, 224, 3}).to_json()),
       json::parse(
           R"({"$type":"ac.foundation.dataset.schemaType#ndarray","dtype":"float32","shape":[224,224,3]})"));
   EXPECT_EQ(
       json::value(
-          FieldType::ndarray("uint8", std::vector<std::optional<std::int64_t>>{std::nullopt, 3}).to_json()),
+          SchemaFieldType::ndarray("uint8", std::vector<std::optional<std::int64_t>>{std::nullopt, 3}).to_json()),
       json::parse(
           R"({"$type":"ac.foundation.dataset.schemaType#ndarray","dtype":"uint8","shape":[null,3]})"));
   // A hand-built ndarray without dtype/shape writes neither (spec: SHOULD omit).
   EXPECT_EQ(
-      json::value(FieldType::ndarray(std::nullopt, std::vector<std::optional<std::int64_t>>{}).to_json()),
+      json::value(SchemaFieldType::ndarray(std::nullopt, std::vector<std::optional<std::int64_t>>{}).to_json()),
       json::parse(R"({"$type":"ac.foundation.dataset.schemaType#ndarray"})"));
   EXPECT_EQ(
-      json::value(FieldType::reference("at://did:plc:a/ac.foundation.dataset.sampleSchema/x").to_json()),
+      json::value(SchemaFieldType::reference("at://did:plc:a/ac.foundation.dataset.sampleSchema/x").to_json()),
       json::parse(
           R"({"$type":"ac.foundation.dataset.schemaType#ref","ref":"at://did:plc:a/ac.foundation.dataset.sampleSchema/x"})"));
   EXPECT_EQ(
-      json::value(FieldType::array(FieldType::of(Primitive::int_)).to_json()),
+      json::value(SchemaFieldType::array(SchemaFieldType::of(Primitive::int_)).to_json()),
       json::parse(
           R"({"$type":"ac.foundation.dataset.schemaType#array","items":{"$type":"ac.foundation.dataset.schemaType#primitive","primitive":"int"}})"));
-  EXPECT_EQ(json::value(FieldType::array_of_any().to_json()),
+  EXPECT_EQ(json::value(SchemaFieldType::array_of_any().to_json()),
             json::parse(R"({"$type":"ac.foundation.dataset.schemaType#array"})"));
 
   SchemaRecord rec;
@@ -204,11 +204,11 @@ TEST(SchemaRecord, FieldTypeVariantsSerialize) {
   rec.created_at = kCreated;
   rec.fields = {
       described,
-      {"img", FieldType::ndarray("float32", std::vector<std::optional<std::int64_t>>{224, 224, 3}), true},
-      {"r", FieldType::reference("at://x/y/z")},
-      {"nested", FieldType::array(FieldType::array(FieldType::of(Primitive::float_)))},
-      {"any", FieldType::array_of_any()},
-      {"b", FieldType::of(Primitive::bool_)}};
+      {"img", SchemaFieldType::ndarray("float32", std::vector<std::optional<std::int64_t>>{224, 224, 3}), true},
+      {"r", SchemaFieldType::reference("at://x/y/z")},
+      {"nested", SchemaFieldType::array(SchemaFieldType::array(SchemaFieldType::of(Primitive::float_)))},
+      {"any", SchemaFieldType::array_of_any()},
+      {"b", SchemaFieldType::of(Primitive::bool_)}};
   json::object out = rec.to_record();
   EXPECT_EQ(out.at("fields").at(0).at("description"), "raw bytes");
   EXPECT_EQ(out.at("fields").at(1).at("optional"), true);
@@ -224,11 +224,11 @@ TEST(SchemaRecord, ReaderAcceptsAnyTypePrefixAndKindMember) {
       {"name":"d","fieldType":{"$type":"x#primitive"}}]})");
   SchemaRecord rec = SchemaRecord::from_record(doc);
   ASSERT_EQ(rec.fields.size(), 4u);
-  EXPECT_EQ(rec.fields[0].field_type, FieldType::of(Primitive::float_));
-  EXPECT_EQ(rec.fields[1].field_type, FieldType::ndarray(std::nullopt));
+  EXPECT_EQ(rec.fields[0].field_type, SchemaFieldType::of(Primitive::float_));
+  EXPECT_EQ(rec.fields[1].field_type, SchemaFieldType::ndarray(std::nullopt));
   EXPECT_FALSE(rec.fields[1].optional);  // default
-  EXPECT_EQ(rec.fields[2].field_type, FieldType::array_of_any());
-  EXPECT_EQ(rec.fields[3].field_type, FieldType::of(Primitive::str));  // seed reader default
+  EXPECT_EQ(rec.fields[2].field_type, SchemaFieldType::array_of_any());
+  EXPECT_EQ(rec.fields[3].field_type, SchemaFieldType::of(Primitive::str));  // seed reader default
 }
 
 TEST(SchemaRecord, ReadsLaterNamespacesAndJsonSchemaForm) {
@@ -246,20 +246,20 @@ TEST(SchemaRecord, ReadsLaterNamespacesAndJsonSchemaForm) {
   SchemaRecord rec = SchemaRecord::from_record(doc);
   EXPECT_EQ(rec.format, SchemaFormat::json_schema);
   ASSERT_EQ(rec.fields.size(), 8u);
-  auto field = [&](std::string_view n) -> const FieldDef& {
+  auto field = [&](std::string_view n) -> const SchemaFieldDef& {
     for (const auto& f : rec.fields) {
       if (f.name == n) return f;
     }
     throw std::runtime_error("no field " + std::string(n));
   };
-  EXPECT_EQ(field("features").field_type.kind, FieldKind::ndarray);
+  EXPECT_EQ(field("features").field_type.kind, SchemaFieldKind::ndarray);
   EXPECT_FALSE(field("features").optional);
-  EXPECT_EQ(field("label").field_type, FieldType::of(Primitive::int_));
-  EXPECT_EQ(field("score").field_type, FieldType::of(Primitive::float_));
+  EXPECT_EQ(field("label").field_type, SchemaFieldType::of(Primitive::int_));
+  EXPECT_EQ(field("score").field_type, SchemaFieldType::of(Primitive::float_));
   EXPECT_TRUE(field("score").optional);
-  EXPECT_EQ(field("tags").field_type, FieldType::array(FieldType::of(Primitive::str)));
-  EXPECT_EQ(field("flag").field_type, FieldType::of(Primitive::bool_));
-  EXPECT_EQ(field("blob").field_type, FieldType::of(Primitive::bytes));
+  EXPECT_EQ(field("tags").field_type, SchemaFieldType::array(SchemaFieldType::of(Primitive::str)));
+  EXPECT_EQ(field("flag").field_type, SchemaFieldType::of(Primitive::bool_));
+  EXPECT_EQ(field("blob").field_type, SchemaFieldType::of(Primitive::bytes));
   EXPECT_TRUE(field("note").optional);
 
   // The interim ac.foundation.dataset.schema with a nested schemaBody.
@@ -268,7 +268,7 @@ TEST(SchemaRecord, ReadsLaterNamespacesAndJsonSchemaForm) {
     "schema":{"schemaBody":{"type":"object","properties":{"x":{"type":"integer"}},"required":["x"]}}})");
   SchemaRecord n = SchemaRecord::from_record(nested);
   ASSERT_EQ(n.fields.size(), 1u);
-  EXPECT_EQ(n.fields[0].field_type, FieldType::of(Primitive::int_));
+  EXPECT_EQ(n.fields[0].field_type, SchemaFieldType::of(Primitive::int_));
   EXPECT_FALSE(n.fields[0].optional);
 
   json::value future = doc;
@@ -337,11 +337,11 @@ TEST(SchemaRecord, MalformedRecordsNameTheMember) {
 TEST(SchemaRecord, DeeplyNestedItemsAreRejectedNotRecursedForever) {
   json::value ft = json::object{{"$type", "x#primitive"}};
   for (int i = 0; i < 200; ++i) ft = json::object{{"$type", "x#array"}, {"items", ft}};
-  EXPECT_THROW(FieldType::from_json(ft, "fieldType"), atdata::RecordError);
+  EXPECT_THROW(SchemaFieldType::from_json(ft, "fieldType"), atdata::RecordError);
   // A realistic depth is fine.
   json::value ok = json::object{{"$type", "x#primitive"}};
   for (int i = 0; i < 5; ++i) ok = json::object{{"$type", "x#array"}, {"items", ok}};
-  EXPECT_EQ(FieldType::from_json(ok, "fieldType").kind, FieldKind::array);
+  EXPECT_EQ(SchemaFieldType::from_json(ok, "fieldType").kind, SchemaFieldKind::array);
 }
 
 TEST(SchemaRecord, FloatsInMetadataAreRefusedBeforeSending) {

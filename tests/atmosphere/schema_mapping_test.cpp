@@ -78,7 +78,7 @@ constexpr const char* kFeatureFields = R"([
 
 TEST(SchemaMapping, DescribedStructGivesTheSpecExampleFields) {
   SchemaRecord rec = schema_record_of<fx::FeatureSample>(
-      {.description = "Feature vectors with labels", .metadata = {{"source", "training"}}});
+      SchemaPublishOptions().with_description("Feature vectors with labels").with_metadata("source", "training"));
   EXPECT_EQ(rec.name, "FeatureSample");
   EXPECT_EQ(rec.version, "1.0.0");
   json::object out = rec.to_record();
@@ -86,7 +86,7 @@ TEST(SchemaMapping, DescribedStructGivesTheSpecExampleFields) {
   EXPECT_EQ(out.at("description"), "Feature vectors with labels");
   EXPECT_EQ(out.at("metadata"), json::parse(R"({"source":"training"})"));
 
-  SchemaRecord named = schema_record_of<fx::FeatureSample>({.name = "CustomName", .version = "2.0.0"});
+  SchemaRecord named = schema_record_of<fx::FeatureSample>(SchemaPublishOptions().with_name("CustomName").with_version("2.0.0"));
   EXPECT_EQ(named.name, "CustomName");
   EXPECT_EQ(named.version, "2.0.0");
 }
@@ -95,21 +95,21 @@ TEST(SchemaMapping, EveryFieldKind) {
   SchemaRecord rec = schema_record_of<fx::AllTypes>();
   ASSERT_EQ(rec.fields.size(), 15u);
   auto type = [&](std::size_t i) { return rec.fields[i].field_type; };
-  EXPECT_EQ(type(0), FieldType::of(Primitive::str));
-  EXPECT_EQ(type(1), FieldType::of(Primitive::int_));
-  EXPECT_EQ(type(2), FieldType::of(Primitive::int_));
-  EXPECT_EQ(type(3), FieldType::of(Primitive::float_));
-  EXPECT_EQ(type(4), FieldType::of(Primitive::float_));
-  EXPECT_EQ(type(5), FieldType::of(Primitive::bool_));
-  EXPECT_EQ(type(6), FieldType::of(Primitive::bytes));
-  EXPECT_EQ(type(7), FieldType::of(Primitive::bytes));
-  EXPECT_EQ(type(8), FieldType::ndarray("float32"));  // untyped NDArray: the publisher default
-  EXPECT_EQ(type(9), FieldType::ndarray("uint8"));    // the true name (no seed "int8" quirk)
-  EXPECT_EQ(type(10), FieldType::ndarray("float64"));
-  EXPECT_EQ(type(11), FieldType::array(FieldType::array(FieldType::of(Primitive::float_))));
-  EXPECT_EQ(type(12), FieldType::ndarray("float32"));
-  EXPECT_EQ(type(13), FieldType::array(FieldType::of(Primitive::int_)));
-  EXPECT_EQ(type(14), FieldType::array(FieldType::ndarray("int16")));
+  EXPECT_EQ(type(0), SchemaFieldType::of(Primitive::str));
+  EXPECT_EQ(type(1), SchemaFieldType::of(Primitive::int_));
+  EXPECT_EQ(type(2), SchemaFieldType::of(Primitive::int_));
+  EXPECT_EQ(type(3), SchemaFieldType::of(Primitive::float_));
+  EXPECT_EQ(type(4), SchemaFieldType::of(Primitive::float_));
+  EXPECT_EQ(type(5), SchemaFieldType::of(Primitive::bool_));
+  EXPECT_EQ(type(6), SchemaFieldType::of(Primitive::bytes));
+  EXPECT_EQ(type(7), SchemaFieldType::of(Primitive::bytes));
+  EXPECT_EQ(type(8), SchemaFieldType::ndarray("float32"));  // untyped NDArray: the publisher default
+  EXPECT_EQ(type(9), SchemaFieldType::ndarray("uint8"));    // the true name (no seed "int8" quirk)
+  EXPECT_EQ(type(10), SchemaFieldType::ndarray("float64"));
+  EXPECT_EQ(type(11), SchemaFieldType::array(SchemaFieldType::array(SchemaFieldType::of(Primitive::float_))));
+  EXPECT_EQ(type(12), SchemaFieldType::ndarray("float32"));
+  EXPECT_EQ(type(13), SchemaFieldType::array(SchemaFieldType::of(Primitive::int_)));
+  EXPECT_EQ(type(14), SchemaFieldType::array(SchemaFieldType::ndarray("int16")));
   for (std::size_t i = 0; i < rec.fields.size(); ++i)
     EXPECT_EQ(rec.fields[i].optional, i == 12 || i == 13) << i;
   // And back: a run-time schema with the same kinds.
@@ -181,7 +181,7 @@ TEST(SchemaMapping, DecodeSchemaErrors) {
   }
   SchemaRecord with_ref = rec;
   with_ref.fields.push_back(
-      {"other", FieldType::reference("at://did:plc:x/ac.foundation.dataset.sampleSchema/y")});
+      {"other", SchemaFieldType::reference("at://did:plc:x/ac.foundation.dataset.sampleSchema/y")});
   try {
     to_sample_schema(with_ref);
     FAIL();
@@ -194,7 +194,7 @@ TEST(SchemaMapping, DecodeSchemaErrors) {
   EXPECT_THROW(to_sample_schema(dup), atdata::SchemaError);
   // An array without items reads as a list of anything.
   SchemaRecord any_list = rec;
-  any_list.fields.push_back({"misc", FieldType::array_of_any()});
+  any_list.fields.push_back({"misc", SchemaFieldType::array_of_any()});
   EXPECT_EQ(to_sample_schema(any_list).field(5).type, atdata::FieldType::list_of_any());
 }
 

@@ -261,7 +261,7 @@ TEST(Metadata, FetchedOnceAndCached) {
   fs::path meta = dir / "meta.msgpack";
   std::ofstream(meta, std::ios::binary)
       .write(reinterpret_cast<const char*>(packed.data()), static_cast<std::streamsize>(packed.size()));
-  Dataset<FixtureSample> ds(kData + "/test_samples.tar", {.metadata_url = "file://" + meta.string()});
+  Dataset<FixtureSample> ds(kData + "/test_samples.tar", DatasetOptions().with_metadata_url("file://" + meta.string()));
   auto m = ds.metadata();
   ASSERT_TRUE(m && m->is_map());
   ASSERT_EQ(m->as_map().size(), 3u);
@@ -274,7 +274,7 @@ TEST(Metadata, FetchedOnceAndCached) {
   EXPECT_EQ(copy.metadata(), m);
   EXPECT_FALSE(Dataset<FixtureSample>(kData + "/test_samples.tar").metadata().has_value());
   std::ofstream(meta, std::ios::binary) << "not msgpack \xc1";
-  Dataset<FixtureSample> bad(kData + "/test_samples.tar", {.metadata_url = meta.string()});
+  Dataset<FixtureSample> bad(kData + "/test_samples.tar", DatasetOptions().with_metadata_url(meta.string()));
   EXPECT_THROW(bad.metadata(), DecodeError);
 }
 
@@ -473,7 +473,7 @@ TEST_F(ManyShards, ShuffledIsReproduciblePerSeedAndEpoch) {
 TEST_F(ManyShards, RankSplit) {
   std::multiset<std::int64_t> all;
   for (std::size_t r = 0; r < 3; ++r) {
-    Dataset<FixtureSample> ds(url(), {.rank = r, .world_size = 3});
+    Dataset<FixtureSample> ds(url(), DatasetOptions().with_split(r, 3));
     auto got = ids(ds.ordered(unbatched));
     EXPECT_EQ(got.size(), r == 0 ? 40u : 30u);
     EXPECT_EQ(got.front(), static_cast<std::int64_t>(10 * r));  // shards r, r+3, …
@@ -481,7 +481,7 @@ TEST_F(ManyShards, RankSplit) {
   }
   EXPECT_EQ(all.size(), 100u);
   EXPECT_EQ(std::set<std::int64_t>(all.begin(), all.end()).size(), 100u);
-  Dataset<FixtureSample> bad(url(), {.rank = 3, .world_size = 3});
+  Dataset<FixtureSample> bad(url(), DatasetOptions().with_split(3, 3));
   EXPECT_THROW(bad.ordered(), InvalidArgument);
 }
 

@@ -10,7 +10,7 @@
 
 #include "atdata/atmosphere/bulk.hpp"
 #include "atdata/atmosphere/bulk_plan.hpp"
-#include "atdata/atmosphere/dataset_loading.hpp"
+#include "atdata/atmosphere/dataset_loader.hpp"
 #include "atdata/atmosphere/index.hpp"
 #include "atdata/atmosphere/lens_publisher.hpp"
 #include "atdata/atmosphere/metadata.hpp"
@@ -69,28 +69,29 @@ TEST(AtmospherePds, CompleteExampleWithExternalFileUrls) {
   ASSERT_EQ(shards.size(), 4u);
 
   // Publish the schema, then index the dataset by its brace pattern.
-  std::string schema_uri =
-      alice.run(index.publish_schema<FeatureSample>({.version = "1.0.0",
-                                                     .description = "Feature vectors with labels",
-                                                     .metadata = {{"source", "training"}}}));
-  EXPECT_EQ(AtUri::parse(schema_uri).collection, "ac.foundation.dataset.sampleSchema");
+  AtUri schema_uri = alice.run(index.publish_schema<FeatureSample>(SchemaPublishOptions()
+                                                                       .with_version("1.0.0")
+                                                                       .with_description("Feature vectors with labels")
+                                                                       .with_metadata("source", "training")));
+  EXPECT_EQ(schema_uri.collection, "ac.foundation.dataset.sampleSchema");
   const std::string pattern = file_url((dir.path / "features-{000000..000003}.tar").string());
   Dataset<FeatureSample> ds(pattern);
   auto entry =
-      alice.run(index.insert_dataset(ds, {.name = "synthetic-features-v1",
-                                          .schema_ref = schema_uri,
-                                          .description = "Synthetic features",
-                                          .tags = {"features", "synthetic"},
-                                          .license = "MIT",
-                                          .metadata = json::object{{"split", "train"}, {"samples", 1000}}}));
+      alice.run(index.insert_dataset(ds, DatasetPublishOptions("synthetic-features-v1")
+                                             .with_schema_ref(schema_uri.str())
+                                             .with_description("Synthetic features")
+                                             .with_tags("features", "synthetic")
+                                             .with_license("MIT")
+                                             .with_metadata("split", "train")
+                                             .with_metadata("samples", 1000)));
   EXPECT_EQ(entry.name(), "synthetic-features-v1");
-  EXPECT_EQ(entry.schema_ref(), schema_uri);
+  EXPECT_EQ(entry.schema_ref(), schema_uri.str());
   EXPECT_EQ(entry.data_urls(), std::vector<std::string>{pattern});
   EXPECT_EQ(entry.metadata(), (json::object{{"split", "train"}, {"samples", 1000}}));
 
   // The raw record is the seed's shape with {"$bytes"} metadata.
   atproto::Record raw = alice.run(
-      alice.client.get_record(entry.at_uri().authority, entry.at_uri().collection, entry.at_uri().rkey));
+      alice.client.get_record(entry.uri().authority, entry.uri().collection, entry.uri().rkey));
   EXPECT_EQ(raw.value.at("$type"), "ac.foundation.dataset.record");
   EXPECT_EQ(raw.value.at("storage").at("urls").at(0), json::value(pattern));
   EXPECT_TRUE(raw.value.at("metadata").as_object().contains("$bytes"));
@@ -102,14 +103,14 @@ TEST(AtmospherePds, CompleteExampleWithExternalFileUrls) {
   EXPECT_EQ(it->name(), "synthetic-features-v1");
   auto schemas = alice.run(index.list_schemas());
   EXPECT_TRUE(
-      std::any_of(schemas.begin(), schemas.end(), [&](const auto& s) { return s.uri.str() == schema_uri; }));
+      std::any_of(schemas.begin(), schemas.end(), [&](const auto& s) { return s.uri() == schema_uri; }));
 
   // decode_schema → a run-time type equal to the struct's.
   auto schema = alice.run(index.decode_schema(it->schema_ref()));
   EXPECT_EQ(*schema, schema_of<FeatureSample>());
 
   // Load and iterate batches of 32, values equal.
-  DynamicDataset dyn = *alice.run(as_optional(to_dynamic_dataset(alice.client, it->at_uri())));
+  DynamicDataset dyn = *alice.run(as_optional(to_dynamic_dataset(alice.client, it->uri())));
   auto loader = dyn.ordered(32);
   std::size_t seen = 0;
   std::size_t batches =
@@ -119,7 +120,7 @@ TEST(AtmospherePds, CompleteExampleWithExternalFileUrls) {
 
   // The typed path over the same record.
   Dataset<FeatureSample> typed =
-      *alice.run(as_optional(to_dataset<FeatureSample>(alice.client, it->at_uri())));
+      *alice.run(as_optional(to_dataset<FeatureSample>(alice.client, it->uri())));
   auto tl = typed.ordered(unbatched);
   std::size_t n = 0;
   while (auto s = alice.run(tl.next())) {
@@ -143,9 +144,8 @@ TEST(AtmospherePds, CompleteExampleWithBlobStorage) {
   AtUri schema = alice.run(sp.publish<FeatureSample>());
   DatasetPublisher dp(alice.client);
   AtUri uri = alice.run(
-      dp.publish_with_blobs(blobs, schema.str(),
-                            {.record = {.name = "small-dataset", .metadata = json::object{{"samples", 1000}}},
-                             .max_in_flight = 3}));
+      dp.publish_with_blobs(blobs, schema,
+                            DatasetPublishOptions("small-dataset").with_metadata("samples", 1000).with_max_in_flight(3)));
   DatasetLoader dl(alice.client);
   EXPECT_EQ(alice.run(dl.get_storage_type(uri)), "blobs");
   auto refs = alice.run(dl.get_blobs(uri));
@@ -186,28 +186,28 @@ TEST(AtmospherePds, DatasetPublisherPublishesADatasetWithAutoSchemaAndMetadata) 
   Dataset<FeatureSample> ds(file_url(shards.at(0)), dopt);
 
   DatasetPublisher dp(alice.client);
-  PublishDatasetOptions bad;
+  DatasetPublishOptions bad;
   bad.name = "x";
   bad.auto_publish_schema = false;
   EXPECT_THROW(dp.publish(ds, bad), InvalidArgument);  // before any I/O
 
-  PublishDatasetOptions po;
+  DatasetPublishOptions po;
   po.name = "auto-schema-dataset";
-  po.tags = {"auto"};
+  po.tags.push_back("auto");
   AtUri uri = alice.run(dp.publish(ds, po));
   DatasetLoader dl(alice.client);
   DatasetRecord rec = alice.run(dl.get(uri));
   EXPECT_EQ(rec.storage.urls, std::vector<std::string>{file_url(shards.at(0))});
   EXPECT_EQ(AtUri::parse(rec.schema_ref).collection, "ac.foundation.dataset.sampleSchema");
-  EXPECT_EQ(metadata_of(rec), (json::object{{"split", "train"}, {"samples", 10}}));
+  EXPECT_EQ(get_metadata(rec), (json::object{{"split", "train"}, {"samples", 10}}));
   SchemaLoader sl(alice.client);
   EXPECT_EQ(*alice.run(sl.decode(AtUri::parse(rec.schema_ref))), schema_of<FeatureSample>());
 
   // to_dataset hands the record's metadataUrl to the Dataset.
   DatasetPublisher pub(alice.client);
   AtUri with_url =
-      alice.run(pub.publish_with_urls({file_url(shards.at(0))}, rec.schema_ref,
-                                      {.name = "with-metadata-url", .metadata_url = dopt.metadata_url}));
+      alice.run(pub.publish_with_urls(std::vector<std::string>{file_url(shards.at(0))}, rec.schema_ref,
+                                      DatasetPublishOptions("with-metadata-url").with_metadata_url(dopt.metadata_url)));
   Dataset<FeatureSample> back = *alice.run(as_optional(to_dataset<FeatureSample>(alice.client, with_url)));
   EXPECT_EQ(back.options().metadata_url, dopt.metadata_url);
   auto md = alice.run(as_optional(back.fetch_metadata()));
@@ -217,7 +217,7 @@ TEST(AtmospherePds, DatasetPublisherPublishesADatasetWithAutoSchemaAndMetadata) 
 TEST(AtmospherePds, LoadersRejectOtherRecordTypes) {
   Account alice("alice");
   SchemaPublisher sp(alice.client);
-  AtUri schema = alice.run(sp.publish<FeatureSample>({.name = "WrongTypeProbe"}));
+  AtUri schema = alice.run(sp.publish<FeatureSample>(SchemaPublishOptions().with_name("WrongTypeProbe")));
   DatasetLoader dl(alice.client);
   try {
     alice.run(dl.get(schema));
@@ -235,24 +235,21 @@ TEST(AtmospherePds, LoadersRejectOtherRecordTypes) {
 TEST(AtmospherePds, LensPublishFromCodeReferences) {
   Account alice("alice");
   SchemaPublisher sp(alice.client);
-  AtUri a = alice.run(sp.publish<FeatureSample>({.name = "LensSource"}));
-  AtUri b = alice.run(sp.publish<FeatureSample>({.name = "LensTarget"}));
-  AtUri c = alice.run(sp.publish<FeatureSample>({.name = "LensOther"}));
+  AtUri a = alice.run(sp.publish<FeatureSample>(SchemaPublishOptions().with_name("LensSource")));
+  AtUri b = alice.run(sp.publish<FeatureSample>(SchemaPublishOptions().with_name("LensTarget")));
+  AtUri c = alice.run(sp.publish<FeatureSample>(SchemaPublishOptions().with_name("LensOther")));
   LensPublisher lp(alice.client);
-  AtUri l1 = alice.run(lp.publish({.name = "simplify",
-                                   .source_schema = a.str(),
-                                   .target_schema = b.str(),
-                                   .description = "Extract label only",
-                                   .getter_code = CodeReference{"https://github.com/org/repo", "abc123def456",
-                                                                "transforms.simplify:simplify_getter"},
-                                   .putter_code = CodeReference{"https://github.com/org/repo", "abc123def456",
-                                                                "transforms.simplify:simplify_putter"}}));
+  AtUri l1 = alice.run(lp.publish(
+      LensPublishOptions("simplify", a, b)
+          .with_description("Extract label only")
+          .with_getter_code(CodeReference("https://github.com/org/repo", "abc123def456",
+                                          "transforms.simplify:simplify_getter"))
+          .with_putter_code(CodeReference("https://github.com/org/repo", "abc123def456",
+                                          "transforms.simplify:simplify_putter"))));
   Lens<FeatureSample, std::int64_t> label_only{
       "label_only", [](const FeatureSample& s) { return s.label; }, {}, "examples/lenses.hpp:label_only", ""};
-  AtUri l2 = alice.run(lp.publish_from_lens(label_only, {.source_schema = a.str(),
-                                                         .target_schema = c.str(),
-                                                         .repository = "https://github.com/org/repo",
-                                                         .commit = "0123456789abcdef"}));
+  AtUri l2 = alice.run(lp.publish_from_lens(
+      label_only, LensFromCodeOptions(a, c).with_code("https://github.com/org/repo", "0123456789abcdef")));
   LensLoader ll(alice.client);
   LensRecord r1 = alice.run(ll.get(l1));
   EXPECT_EQ(r1.getter_code->path, "transforms.simplify:simplify_getter");
@@ -265,22 +262,24 @@ TEST(AtmospherePds, LensPublishFromCodeReferences) {
   EXPECT_EQ(from_a.size(), 2u);
   auto a_to_b = alice.run(ll.find_by_schemas(a.str(), b.str()));
   ASSERT_EQ(a_to_b.size(), 1u);
-  EXPECT_EQ(a_to_b[0].uri, l1);
+  EXPECT_EQ(a_to_b[0].uri(), l1);
 }
 
 TEST(AtmospherePds, SecondAccountsDatasetsByDid) {
   Account bob("bob");
   AtmosphereIndex bob_index(bob.client);
-  std::string schema = bob.run(bob_index.publish_schema<FeatureSample>({.name = "BobSample"}));
-  auto entry = bob.run(bob_index.insert_dataset_urls({"https://example.com/bob-{000000..000001}.tar"},
-                                                     {.name = "bobs-dataset", .schema_ref = schema}));
+  AtUri schema =
+      bob.run(bob_index.publish_schema<FeatureSample>(SchemaPublishOptions().with_name("BobSample")));
+  std::vector<std::string> urls{"https://example.com/bob-{000000..000001}.tar"};
+  auto entry =
+      bob.run(bob_index.insert_dataset_urls(urls, DatasetPublishOptions("bobs-dataset").with_schema_ref(schema.str())));
 
   Account alice("alice");
   AtmosphereIndex index(alice.client);
   auto listed = alice.run(index.list_datasets(bob.client.did()));
   auto it = std::find_if(listed.begin(), listed.end(), [&](const auto& e) { return e.uri() == entry.uri(); });
   ASSERT_NE(it, listed.end());
-  EXPECT_EQ(it->at_uri().authority, bob.client.did());
+  EXPECT_EQ(it->uri().authority, bob.client.did());
   EXPECT_EQ(it->name(), "bobs-dataset");
   // Alice's own listing does not contain Bob's entry.
   auto own = alice.run(index.list_datasets());

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "atdata/atmosphere/dataset_loading.hpp"
+#include "atdata/atmosphere/dataset_loader.hpp"
 #include "atdata/atmosphere/dataset_publisher.hpp"
 #include "atdata/atmosphere/index.hpp"
 #include "atdata/atmosphere/schema_publisher.hpp"
@@ -92,7 +92,7 @@ TEST(CliPds, PublishDatasetWithUrlsAndWithBlobsThenList) {
   login_env("alice");
   Account alice("alice");
   SchemaPublisher sp(alice.client);
-  const std::string schema = alice.run(sp.publish<FeatureSample>({.name = "CliSample"})).str();
+  const std::string schema = alice.run(sp.publish<FeatureSample>(SchemaPublishOptions().with_name("CliSample"))).str();
   TempDir dir;
   write_feature_shards(dir.path, 30, 10);
   const std::string pattern = (dir.path / "features-{000000..000002}.tar").string();

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -28,7 +29,12 @@ struct BulkProgress {
   bool done() const noexcept { return skipped + written == total; }
 };
 
-struct BulkOptions {
+// Not an aggregate (GCC 12, see docs/gcc12.md): fill member by member or
+// chain: `BulkOptions().with_job_key("import-7").with_max_in_flight(8)`.
+class BulkOptions {
+ public:
+  BulkOptions() = default;
+
   // Empty: derived from the collection and the records' content (so the same
   // call re-run is the same job). Set it to resume a job whose input changed.
   std::string job_key;
@@ -43,6 +49,23 @@ struct BulkOptions {
   // every batch. An exception thrown here stops the job like a crash would:
   // no new batch starts, in-flight ones finish, the exception propagates.
   std::function<void(const BulkProgress&)> on_progress;
+
+  BulkOptions&& with_job_key(std::string v) && { return set(job_key, std::move(v)); }
+  BulkOptions&& with_max_in_flight(std::size_t v) && { return set(max_in_flight, v); }
+  BulkOptions&& with_max_ops_per_batch(std::size_t v) && { return set(max_ops_per_batch, v); }
+  BulkOptions&& with_max_batch_bytes(std::size_t v) && { return set(max_batch_bytes, v); }
+  BulkOptions&& with_pace_by_rate_limit(bool v) && { return set(pace_by_rate_limit, v); }
+  BulkOptions&& with_points_per_create(std::size_t v) && { return set(points_per_create, v); }
+  BulkOptions&& with_on_progress(std::function<void(const BulkProgress&)> v) && {
+    return set(on_progress, std::move(v));
+  }
+
+ private:
+  template <class M, class V>
+  BulkOptions&& set(M& member, V&& v) {
+    member = std::forward<V>(v);
+    return std::move(*this);
+  }
 };
 
 struct BulkResult {
@@ -59,8 +82,6 @@ class BulkPublisher {
 
   // Records of one collection in the own repo. Their createdAt is kept when
   // present (and ignored for the job key).
-  // (No aggregate default arguments on awaitable APIs: GCC 12 corrupts
-  // aggregate temporaries inside co_await expressions; overloads instead.)
   boost::asio::awaitable<BulkResult> publish_records(std::string collection,
                                                      std::vector<boost::json::object> records,
                                                      BulkOptions options);

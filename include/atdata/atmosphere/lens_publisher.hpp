@@ -1,10 +1,12 @@
 #pragma once
-// Publishing lenses (`ac.foundation.dataset.lens`) and finding them
-// (api-surface §6). A published lens carries references to code, never code.
+// Publishing lenses (`ac.foundation.dataset.lens`) and finding them (Python's
+// LensPublisher and LensLoader). A published lens carries references to
+// code, never code.
 
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -16,8 +18,8 @@
 
 namespace atdata::atmosphere {
 
-// Path of the library's trivial putter, used when a lens has none (the seed's
-// value, kept so records from both languages agree).
+// Path of the library's trivial putter, used when a lens has none (Python
+// atdata's value, kept so records from both languages agree).
 inline constexpr std::string_view kTrivialPutterPath = "atdata.lens:_trivial_put";
 
 // A view S → V with an optional putter (V, S) → S, plus where its code lives
@@ -46,8 +48,14 @@ struct LensCode {
   }
 };
 
-// The document's form: one code reference per function (both optional).
-struct LensPublishOptions {
+// LensPublisher::publish: one code reference per function. Not an aggregate
+// (GCC 12, see docs/gcc12.md): fill member by member or chain the setters.
+class LensPublishOptions {
+ public:
+  LensPublishOptions() = default;
+  LensPublishOptions(std::string name_, AtUri source, AtUri target)
+      : name(std::move(name_)), source_schema(source.str()), target_schema(target.str()) {}
+
   std::string name;           // required
   std::string source_schema;  // AT-URI
   std::string target_schema;  // AT-URI
@@ -55,17 +63,55 @@ struct LensPublishOptions {
   std::optional<CodeReference> getter_code;
   std::optional<CodeReference> putter_code;
   std::string rkey;
+
+  LensPublishOptions&& with_name(std::string v) && { return set(name, std::move(v)); }
+  LensPublishOptions&& with_source_schema(AtUri v) && { return set(source_schema, v.str()); }
+  LensPublishOptions&& with_target_schema(AtUri v) && { return set(target_schema, v.str()); }
+  LensPublishOptions&& with_description(std::string v) && { return set(description, std::move(v)); }
+  LensPublishOptions&& with_getter_code(CodeReference v) && { return set(getter_code, std::move(v)); }
+  LensPublishOptions&& with_putter_code(CodeReference v) && { return set(putter_code, std::move(v)); }
+  LensPublishOptions&& with_rkey(std::string v) && { return set(rkey, std::move(v)); }
+
+ private:
+  template <class M, class V>
+  LensPublishOptions&& set(M& member, V&& v) {
+    member = std::forward<V>(v);
+    return std::move(*this);
+  }
 };
 
-struct LensFromCodeOptions {
+// LensPublisher::publish_from_lens: the code paths come from the lens.
+class LensFromCodeOptions {
+ public:
+  LensFromCodeOptions() = default;
+  LensFromCodeOptions(AtUri source, AtUri target) : source_schema(source.str()), target_schema(target.str()) {}
+
   std::string name;  // empty: the lens's name
   std::string source_schema;
   std::string target_schema;
   std::string description;
-  // Code references are written only when both are given.
+  // Where the lens's code lives (git URL and commit).
   std::string repository;
   std::string commit;
   std::string rkey;
+
+  LensFromCodeOptions&& with_name(std::string v) && { return set(name, std::move(v)); }
+  LensFromCodeOptions&& with_source_schema(AtUri v) && { return set(source_schema, v.str()); }
+  LensFromCodeOptions&& with_target_schema(AtUri v) && { return set(target_schema, v.str()); }
+  LensFromCodeOptions&& with_description(std::string v) && { return set(description, std::move(v)); }
+  LensFromCodeOptions&& with_code(std::string repository_, std::string commit_) && {
+    repository = std::move(repository_);
+    commit = std::move(commit_);
+    return std::move(*this);
+  }
+  LensFromCodeOptions&& with_rkey(std::string v) && { return set(rkey, std::move(v)); }
+
+ private:
+  template <class M, class V>
+  LensFromCodeOptions&& set(M& member, V&& v) {
+    member = std::forward<V>(v);
+    return std::move(*this);
+  }
 };
 
 class LensPublisher {

@@ -1,9 +1,10 @@
 #pragma once
-// `ac.foundation.dataset.lens` records (wire-format §6.4): a transform between
+// `ac.foundation.dataset.lens` records: a transform between
 // two schemas, published as references to code, never as code.
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -12,7 +13,13 @@
 
 namespace atdata::atmosphere {
 
+// Not an aggregate: it is often written inline in options passed to a
+// co_await'ed call, where GCC 12 corrupts aggregate temporaries.
 struct CodeReference {
+  CodeReference() = default;
+  CodeReference(std::string repository_, std::string commit_, std::string path_)
+      : repository(std::move(repository_)), commit(std::move(commit_)), path(std::move(path_)) {}
+
   std::string repository;  // git URL
   std::string commit;
   std::string path;  // "module.path:function"

@@ -2,37 +2,31 @@
 // Between run-time sample schemas (atdata::SampleSchema, what a C++ struct
 // described with Boost.Describe says) and schema records (what is published).
 //
-// Publishing (wire-format §6.2 "How the publisher maps"): str/int/float/bool/
+// Publishing: str/int/float/bool/
 // bytes → primitive, NDArray → ndarray with its dtype (the true numpy name; the
-// seed's uint8→"int8" substring quirk is not reproduced — readers ignore
+// uint8→"int8" substring quirk of Python atdata is not reproduced — readers ignore
 // dtype), std::vector<T> → array of T, std::optional<T> → optional: true.
 // A field of kind `any` (atdata::Value) has no schema type: TypeError.
 //
 // Reading back (`schema_to_type`): primitive → that kind, ndarray → ndarray
 // (dtype kept as information), array → list of the item type (no items →
 // list of anything), ref → SchemaError (not supported), a schema without name
-// or fields → SchemaError with the seed's message.
+// or fields → SchemaError with Python atdata's message.
 
 #include <string>
 
+#include "atdata/atmosphere/schema_options.hpp"
 #include "atdata/atmosphere/schema_record.hpp"
 #include "atdata/core/sample.hpp"
 #include "atdata/core/sample_schema.hpp"
 
 namespace atdata::atmosphere {
 
-struct SchemaRecordOptions {
-  std::string name;  // empty = the schema's (= the struct's bare type name)
-  std::string version = "1.0.0";
-  std::string description;
-  boost::json::object metadata;
-};
-
 // Throws atdata::TypeError "Unsupported type for schema field: <name> (any)".
-SchemaRecord schema_record_from(const SampleSchema& schema, const SchemaRecordOptions& options = {});
+SchemaRecord schema_record_from(const SampleSchema& schema, const SchemaPublishOptions& options = SchemaPublishOptions());
 
 template <DescribedSample T>
-SchemaRecord schema_record_of(const SchemaRecordOptions& options = {}) {
+SchemaRecord schema_record_of(const SchemaPublishOptions& options = SchemaPublishOptions()) {
   return schema_record_from(schema_of<T>(), options);
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Publishing sample schemas as `ac.foundation.dataset.sampleSchema` records
-// and reading them back (api-surface §4). All operations are coroutines on
-// the AtmosphereClient's executor.
+// and reading them back (Python's SchemaPublisher and SchemaLoader). All
+// operations are coroutines on the AtmosphereClient's executor.
 
 #include <string>
 #include <vector>
@@ -12,18 +12,11 @@
 #include "atdata/atmosphere/at_uri.hpp"
 #include "atdata/atmosphere/listed.hpp"
 #include "atdata/atmosphere/schema_mapping.hpp"
+#include "atdata/atmosphere/schema_options.hpp"
 #include "atdata/atmosphere/schema_record.hpp"
 #include "atdata/atproto/atmosphere_client.hpp"
 
 namespace atdata::atmosphere {
-
-struct SchemaPublishOptions {
-  std::string name;  // empty = the struct's bare type name
-  std::string version = "1.0.0";
-  std::string description;
-  boost::json::object metadata;  // copied verbatim into the record (no floats)
-  std::string rkey;              // empty = the PDS assigns a TID
-};
 
 class SchemaPublisher {
  public:
@@ -33,8 +26,7 @@ class SchemaPublisher {
   // Not logged in → AuthError; server errors → XrpcError.
   template <DescribedSample T>
   boost::asio::awaitable<AtUri> publish(SchemaPublishOptions options) {
-    SchemaRecord rec =
-        schema_record_of<T>({options.name, options.version, options.description, options.metadata});
+    SchemaRecord rec = schema_record_of<T>(options);
     return publish_record(std::move(rec), std::move(options.rkey));
   }
   template <DescribedSample T>
@@ -59,7 +51,6 @@ class SchemaLoader {
   // $type='ac.foundation.dataset.sampleSchema', got '<actual>'" for another
   // type (later-namespace schema records are accepted).
   boost::asio::awaitable<SchemaRecord> get(AtUri uri);
-  boost::asio::awaitable<SchemaRecord> get(std::string_view uri) { return get(AtUri::parse(uri)); }
   // getRecord + to_sample_schema (SchemaError for ref fields, no fields, …).
   boost::asio::awaitable<std::shared_ptr<const SampleSchema>> decode(AtUri uri);
 

@@ -16,46 +16,46 @@
 
 namespace atdata::atmosphere {
 
-enum class FieldKind { primitive, ndarray, array, ref };
+enum class SchemaFieldKind { primitive, ndarray, array, ref };
 enum class Primitive { str, int_, float_, bool_, bytes };
 
 // "primitive", "ndarray", "array", "ref" / "str", "int", "float", "bool", "bytes".
-std::string_view to_string(FieldKind k) noexcept;
+std::string_view to_string(SchemaFieldKind k) noexcept;
 std::string_view to_string(Primitive p) noexcept;
 
-// The non-null type of a field. Optionality lives on FieldDef.
-struct FieldType {
-  FieldKind kind = FieldKind::primitive;
+// The non-null type of a field. Optionality lives on SchemaFieldDef.
+struct SchemaFieldType {
+  SchemaFieldKind kind = SchemaFieldKind::primitive;
   Primitive primitive = Primitive::str;  // kind == primitive
   std::optional<std::string> dtype;      // kind == ndarray; numpy name, e.g. "float32"
   // kind == ndarray; nullopt entries are unknown dimensions. Written only when non-empty.
   std::optional<std::vector<std::optional<std::int64_t>>> shape;
   std::string ref;                         // kind == ref: AT-URI of another schema
-  std::shared_ptr<const FieldType> items;  // kind == array; null = unspecified item type
+  std::shared_ptr<const SchemaFieldType> items;  // kind == array; null = unspecified item type
 
-  static FieldType of(Primitive p);
-  static FieldType ndarray(std::optional<std::string> dtype = std::string("float32"),
+  static SchemaFieldType of(Primitive p);
+  static SchemaFieldType ndarray(std::optional<std::string> dtype = std::string("float32"),
                            std::optional<std::vector<std::optional<std::int64_t>>> shape = std::nullopt);
-  static FieldType array(FieldType items);
-  static FieldType array_of_any();
-  static FieldType reference(std::string schema_uri);
+  static SchemaFieldType array(SchemaFieldType items);
+  static SchemaFieldType array_of_any();
+  static SchemaFieldType reference(std::string schema_uri);
 
   // `{"$type": "ac.foundation.dataset.schemaType#<kind>", …}`.
   boost::json::object to_json() const;
   // Accepts any `$type` prefix (kind = text after the last '#', else the `kind`
   // member). `path` names this object in errors ("fields[2].fieldType").
-  static FieldType from_json(const boost::json::value& v, std::string_view path);
+  static SchemaFieldType from_json(const boost::json::value& v, std::string_view path);
 
-  friend bool operator==(const FieldType& a, const FieldType& b);
+  friend bool operator==(const SchemaFieldType& a, const SchemaFieldType& b);
 };
 
-struct FieldDef {
+struct SchemaFieldDef {
   std::string name;
-  FieldType field_type;
+  SchemaFieldType field_type;
   bool optional = false;
   std::string description;  // written only when non-empty
 
-  friend bool operator==(const FieldDef&, const FieldDef&) = default;
+  friend bool operator==(const SchemaFieldDef&, const SchemaFieldDef&) = default;
 };
 
 // How a schema record was stored; records read from the later JSON-Schema form
@@ -65,7 +65,7 @@ enum class SchemaFormat { fields, json_schema };
 struct SchemaRecord {
   std::string name;
   std::string version = "1.0.0";
-  std::vector<FieldDef> fields;
+  std::vector<SchemaFieldDef> fields;
   std::string description;  // written only when non-empty
   Timestamp created_at = now_utc();
   boost::json::object metadata;                // copied verbatim; written only when non-empty

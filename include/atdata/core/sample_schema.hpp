@@ -85,4 +85,13 @@ class SampleSchema {
   std::vector<FieldDef> fields_;
 };
 
+// Whether samples written with `writer` can be read as `reader` (a C++ type's
+// schema, say, against a published record's): every field of each exists in
+// the other under the same name, with the same kind (ndarray dtypes are
+// informational and ignored; `any` matches every kind; list items compare
+// recursively), and a field the reader requires is not optional in the
+// writer. nullopt when they agree, else the first difference in words,
+// e.g. "field 'label': int in FeatureSample, str in OtherSample".
+std::optional<std::string> schema_mismatch(const SampleSchema& reader, const SampleSchema& writer);
+
 }  // namespace atdata

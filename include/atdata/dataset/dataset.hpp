@@ -33,13 +33,33 @@ namespace atdata {
 struct Unbatched {};
 inline constexpr Unbatched unbatched{};
 
-struct DatasetOptions {
+// Not an aggregate: it is passed to co_await'ed calls (to_dataset), where
+// GCC 12 corrupts aggregate temporaries. Fill it member by member or chain:
+// `DatasetOptions().with_split(rank, world_size)`.
+class DatasetOptions {
+ public:
+  DatasetOptions() = default;
+
   // Node/worker split: this process reads shards rank, rank + world_size, …
   std::size_t rank = 0;
   std::size_t world_size = 1;
   ShardOpener opener;  // empty = open_shard (paths, file:, registered schemes)
   // Python's `metadata_url`: a msgpack map fetched on first use of metadata().
   std::string metadata_url;
+
+  DatasetOptions&& with_split(std::size_t rank_, std::size_t world_size_) && {
+    rank = rank_;
+    world_size = world_size_;
+    return std::move(*this);
+  }
+  DatasetOptions&& with_opener(ShardOpener v) && {
+    opener = std::move(v);
+    return std::move(*this);
+  }
+  DatasetOptions&& with_metadata_url(std::string v) && {
+    metadata_url = std::move(v);
+    return std::move(*this);
+  }
 };
 
 // The msgpack member of a raw sample; ShardError naming shard and key if the
