@@ -67,12 +67,6 @@ inline std::vector<std::string> write_feature_shards(const std::filesystem::path
   return w.shards();
 }
 
-// co_spawn needs default-constructible results; datasets are not.
-template <class T>
-boost::asio::awaitable<std::optional<T>> as_optional(boost::asio::awaitable<T> a) {
-  co_return co_await std::move(a);
-}
-
 struct Account {
   boost::asio::io_context io;
   atproto::AtmosphereClient client;

@@ -110,7 +110,7 @@ TEST(AtmospherePds, CompleteExampleWithExternalFileUrls) {
   EXPECT_EQ(*schema, schema_of<FeatureSample>());
 
   // Load and iterate batches of 32, values equal.
-  DynamicDataset dyn = *alice.run(as_optional(to_dynamic_dataset(alice.client, it->uri())));
+  DynamicDataset dyn = alice.run(to_dynamic_dataset(alice.client, it->uri()));
   auto loader = dyn.ordered(32);
   std::size_t seen = 0;
   std::size_t batches =
@@ -120,7 +120,7 @@ TEST(AtmospherePds, CompleteExampleWithExternalFileUrls) {
 
   // The typed path over the same record.
   Dataset<FeatureSample> typed =
-      *alice.run(as_optional(to_dataset<FeatureSample>(alice.client, it->uri())));
+      alice.run(to_dataset<FeatureSample>(alice.client, it->uri()));
   auto tl = typed.ordered(unbatched);
   std::size_t n = 0;
   while (auto s = alice.run(tl.next())) {
@@ -162,7 +162,7 @@ TEST(AtmospherePds, CompleteExampleWithBlobStorage) {
   EXPECT_THROW(alice.run(dl.get_urls(uri)), RecordError);
   EXPECT_EQ(alice.run(dl.get_metadata(uri)), (json::object{{"samples", 1000}}));
 
-  DynamicDataset dyn = *alice.run(as_optional(to_dynamic_dataset(alice.client, uri)));
+  DynamicDataset dyn = alice.run(to_dynamic_dataset(alice.client, uri));
   auto loader = dyn.ordered(32);
   std::size_t seen = 0;
   EXPECT_EQ(
@@ -208,10 +208,11 @@ TEST(AtmospherePds, DatasetPublisherPublishesADatasetWithAutoSchemaAndMetadata) 
   AtUri with_url =
       alice.run(pub.publish_with_urls(std::vector<std::string>{file_url(shards.at(0))}, rec.schema_ref,
                                       DatasetPublishOptions("with-metadata-url").with_metadata_url(dopt.metadata_url)));
-  Dataset<FeatureSample> back = *alice.run(as_optional(to_dataset<FeatureSample>(alice.client, with_url)));
+  Dataset<FeatureSample> back = alice.run(to_dataset<FeatureSample>(alice.client, with_url));
   EXPECT_EQ(back.options().metadata_url, dopt.metadata_url);
-  auto md = alice.run(as_optional(back.fetch_metadata()));
-  ASSERT_TRUE(md && *md);
+  auto md = alice.run(back.fetch_metadata());
+  ASSERT_TRUE(md.has_value());
+  EXPECT_TRUE(md->is_map());
 }
 
 TEST(AtmospherePds, LoadersRejectOtherRecordTypes) {

@@ -117,9 +117,9 @@ TEST(CliPds, PublishDatasetWithUrlsAndWithBlobsThenList) {
   const AtUri blob_uri = AtUri::parse(blobs.lines().at(0));
   EXPECT_EQ(alice.run(loader.get_storage_type(blob_uri)), "blobs");
   // The uploaded shards read back as the same samples.
-  auto ds = alice.run(as_optional(to_dataset<FeatureSample>(alice.client, blob_uri)));
+  auto ds = alice.run(to_dataset<FeatureSample>(alice.client, blob_uri));
   std::size_t n = 0;
-  auto it = ds->ordered(7);
+  auto it = ds.ordered(7);
   while (auto b = it.next_blocking()) {
     for (std::size_t k = 0; k < b->size(); ++k, ++n)
       EXPECT_EQ(b->column<&FeatureSample::label>()[k], static_cast<std::int64_t>(n % 10));
