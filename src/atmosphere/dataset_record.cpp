@@ -72,7 +72,7 @@ StorageLocation StorageLocation::from_json(const json::value& v, std::string_vie
   StorageLocation s;
   s.raw = r.object();
   s.type = r.optional_string("$type").value_or("");
-  // Substring tests, like the seed: any namespace's storageExternal/storageBlobs.
+  // Substring tests, like Python atdata: any namespace's storageExternal/storageBlobs.
   if (s.type.find("storageExternal") != std::string::npos) {
     s.kind = Kind::external;
     if (const json::array* urls = r.optional_array("urls")) {
@@ -132,7 +132,7 @@ json::object DatasetRecord::to_record() const {
   }
   if (!license.empty()) o["license"] = license;
   if (metadata && !metadata->empty()) {
-    // The seed put raw bytes here, which its SDK cannot serialise (wire §6.3);
+    // Python atdata put raw bytes here, which its SDK cannot serialise;
     // this is the ATProto data-model form upstream switched to.
     o["metadata"] = json::object{{"$bytes", detail::base64_encode(*metadata)}};
   }

@@ -68,7 +68,7 @@ SchemaFieldType field_type_from_json(const json::value& v, const std::string& pa
   ft.kind = *kind;
   switch (*kind) {
     case SchemaFieldKind::primitive: {
-      // The seed reader defaults a missing primitive to "str".
+      // Python atdata's reader defaults a missing primitive to "str".
       std::string name = r.optional_string("primitive").value_or("str");
       auto p = parse_primitive(name);
       if (!p) r.fail("primitive", "is invalid: Unknown primitive type: " + name);

@@ -9,7 +9,7 @@
 // A caller that wants to extend or reorder a job passes its own job key.
 //
 // The keys are valid ATProto record keys ([a-z2-7-]) but not TIDs; the PDS
-// accepts them with validate=false, and seed readers never look at rkeys.
+// accepts them with validate=false, and Python atdata's readers never look at rkeys.
 
 #include <cstddef>
 #include <span>

@@ -1,5 +1,5 @@
 #pragma once
-// `ac.foundation.dataset.record` dataset index records (wire-format §6.3).
+// `ac.foundation.dataset.record` dataset index records.
 
 #include <cstddef>
 #include <optional>
@@ -22,7 +22,7 @@ struct ShardChecksum {
 
 // One PDS blob shard. `ref` is the blob reference object exactly as uploadBlob
 // returned it (`{"$type":"blob","ref":{"$link":CID},"mimeType","size"}`); the
-// seed writes it verbatim, so hand-built objects are kept as given.
+// Python atdata writes it verbatim, so hand-built objects are kept as given.
 struct BlobEntry {
   boost::json::object ref;
   std::optional<ShardChecksum> checksum;  // later upstream `{blob, checksum}` items
@@ -55,7 +55,7 @@ struct StorageLocation {
 
 struct DatasetRecord {
   std::string name;
-  std::string schema_ref;  // AT-URI of the schema record (not validated, like the seed)
+  std::string schema_ref;  // AT-URI of the schema record (not validated, like Python atdata)
   StorageLocation storage;
   std::string description;  // written only when non-empty
   std::vector<std::string> tags;
@@ -63,7 +63,7 @@ struct DatasetRecord {
   Timestamp created_at = now_utc();
   // msgpack encoding of the caller's metadata map; written as {"$bytes": base64}.
   std::optional<std::vector<std::byte>> metadata;
-  std::string metadata_url;  // `metadataUrl` (read by the seed, written only when non-empty)
+  std::string metadata_url;  // `metadataUrl` (read by Python atdata, written only when non-empty)
 
   boost::json::object to_record() const;
   // Reads `ac.foundation.dataset.record`, `…entry` and `science.alt.dataset.entry`.

@@ -1,6 +1,6 @@
 #pragma once
 // `createdAt` timestamps. Written exactly like Python's datetime.isoformat() for
-// a UTC datetime (what the seed writes); read from any RFC 3339 form.
+// a UTC datetime (what Python atdata writes); read from any RFC 3339 form.
 
 #include <chrono>
 #include <string>

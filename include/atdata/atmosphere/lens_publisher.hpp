@@ -144,7 +144,7 @@ class LensLoader {
                                                                    std::size_t max = 0);
   // Lenses whose sourceSchema equals `source_schema` and, when given, whose
   // targetSchema equals `target_schema`, in listing order (all pages of 100;
-  // the seed asked for one page of 1000, which the SDK rejects).
+  // Python atdata asked for one page of 1000, which the SDK rejects).
   boost::asio::awaitable<std::vector<Listed<LensRecord>>> find_by_schemas(std::string source_schema,
                                                                           std::string target_schema = {},
                                                                           std::string repo = {});

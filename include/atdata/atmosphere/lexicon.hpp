@@ -1,7 +1,7 @@
 #pragma once
-// NSIDs of the records atdata publishes. Writers always use the seed names
-// (`ac.foundation.dataset.*`) because seed readers compare `$type` exactly;
-// readers also accept the later upstream renames (wire-format §6.6).
+// NSIDs of the records atdata publishes. Writers always use the names Python atdata writes
+// (`ac.foundation.dataset.*`) because Python atdata's readers compare `$type` exactly;
+// readers also accept the later upstream renames.
 
 #include <optional>
 #include <string_view>
@@ -22,12 +22,12 @@ inline constexpr std::string_view kStorageBlobs = "ac.foundation.dataset.storage
 enum class RecordKind { schema, dataset, lens };
 
 // Which atdata record a `$type` / collection names, across every namespace
-// generation: seed `ac.foundation.dataset.{sampleSchema,record,lens}`, the
+// generation: Python atdata's `ac.foundation.dataset.{sampleSchema,record,lens}`, the
 // interim `ac.foundation.dataset.{schema,entry}` and `science.alt.dataset.*`.
 // nullopt for anything else.
 std::optional<RecordKind> classify_record_type(std::string_view type) noexcept;
 
-// The seed collection NSID a record kind is written to.
+// The collection NSID (Python atdata's) a record kind is written to.
 std::string_view collection_for(RecordKind kind) noexcept;
 
 }  // namespace atdata::atmosphere

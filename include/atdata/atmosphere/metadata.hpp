@@ -1,6 +1,6 @@
 #pragma once
 // Dataset metadata maps. A dataset record carries the caller's map as msgpack
-// bytes (wire-format §6.3); in C++ the map is a JSON object, encoded the way
+// bytes; in C++ the map is a JSON object, encoded the way
 // Python `msgpack.packb` encodes the equivalent dict.
 
 #include <cstddef>

@@ -1,6 +1,6 @@
 #pragma once
 // Shared plumbing of the publishers and loaders: fetch one record and check
-// its kind with the seed's error text; list every record of a collection.
+// its kind with Python atdata's error text; list every record of a collection.
 
 #include <functional>
 #include <string>

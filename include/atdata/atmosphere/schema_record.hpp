@@ -1,6 +1,6 @@
 #pragma once
-// `ac.foundation.dataset.sampleSchema` records (wire-format §6.2): the field
-// list of a sample type, as the seed publisher writes it.
+// `ac.foundation.dataset.sampleSchema` records: the field
+// list of a sample type, as Python atdata's publisher writes it.
 
 #include <cstdint>
 #include <memory>
@@ -71,11 +71,11 @@ struct SchemaRecord {
   boost::json::object metadata;                // copied verbatim; written only when non-empty
   SchemaFormat format = SchemaFormat::fields;  // informational, set by from_record
 
-  // The record object, members in seed order. Throws atdata::InvalidArgument if
+  // The record object, members in Python atdata's order. Throws atdata::InvalidArgument if
   // `metadata` holds a floating-point number (the ATProto data model has none).
   boost::json::object to_record() const;
 
-  // Reads the seed form and the later `ac.foundation.dataset.schema` /
+  // Reads Python atdata's form and the later `ac.foundation.dataset.schema` /
   // `science.alt.dataset.schema` forms (fields array or JSON Schema).
   // Throws atdata::RecordError naming the missing or mistyped member.
   static SchemaRecord from_record(const boost::json::value& record);
