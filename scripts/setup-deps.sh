@@ -10,7 +10,7 @@ pkgs=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libzstd-dev libarchive-dev libxsimd-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-format clang-tidy
+  clang-format clang-tidy clang libclang-rt-14-dev
 )
 if [[ "${ATDATA_WITH_SERVERS:-1}" == 1 ]]; then
   # nginx is the HTTP origin for shard streaming tests; node/npm run the PDS.

@@ -2,6 +2,10 @@
 # Sets up a Debian 12 machine and runs every test (unit, nginx and real-PDS suites).
 #   scripts/test.sh              release-ish build in build/
 #   ATDATA_SANITIZE=1 scripts/test.sh   ASan+UBSan build in build-asan/
+#   ATDATA_CXX=clang++ …                 the same with clang 14 (build dirs get a -clang suffix)
+#   ATDATA_TARGETS="a b" …               build only these targets (then pass ctest
+#                                        arguments that select their tests, e.g. -L docs)
+# Arguments are passed to ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-deps.sh
@@ -17,6 +21,12 @@ else
   dir=${ATDATA_BUILD_DIR:-build}
   extra=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 fi
+if [[ -n "${ATDATA_CXX:-}" ]]; then
+  extra+=(-DCMAKE_CXX_COMPILER="$ATDATA_CXX")
+  [[ "$ATDATA_CXX" == clang* ]] && dir="$dir-clang"
+fi
 cmake -S . -B "$dir" -G Ninja "${extra[@]}"
-cmake --build "$dir" -j "$jobs"
+targets=()
+for t in ${ATDATA_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$dir" -j "$jobs" "${targets[@]+"${targets[@]}"}"
 ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@"
