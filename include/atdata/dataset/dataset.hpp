@@ -42,8 +42,9 @@ struct DatasetOptions {
   std::string metadata_url;
 };
 
-// The msgpack member of a raw sample; ShardError naming shard and key if the
-// sample has none (wire-format §3.2 step 8).
+// The msgpack member of a raw sample; ShardError naming shard, key and the
+// offset of the sample's first member if the sample has none (wire-format
+// §3.2 step 8).
 const SharedBytes& msgpack_member(const RawSample& raw);
 
 // A single-pass loader over decoded items (batches or samples). `Decode` maps
@@ -117,18 +118,41 @@ class Loader {
 
 namespace detail {
 
+// Cold path: a decode failure of `raw` as a SampleError naming the shard,
+// the sample and the type.
+[[noreturn]] void throw_sample_error(const RawSample& raw, std::string sample_type, const SchemaError& e);
+[[noreturn]] void throw_sample_error(const RawSample& raw, std::string sample_type, const DecodeError& e);
+
+// The try block costs nothing when no exception is thrown; the strings of
+// the SampleError are only built when one is.
+template <DescribedSample T>
+void decode_raw(const RawSample& raw, T& out) {
+  const SharedBytes& packed = msgpack_member(raw);
+  try {
+    unpack_into(packed, out);
+  } catch (const SchemaError& e) {
+    throw_sample_error(raw, sample_type_name<T>(), e);
+  } catch (const DecodeError& e) {
+    throw_sample_error(raw, sample_type_name<T>(), e);
+  }
+}
+
 template <DescribedSample T>
 struct DecodeTypedBatch {
   SampleBatch<T> operator()(const std::vector<RawSample>& group) const {
     std::vector<T> samples(group.size());
-    for (std::size_t i = 0; i < group.size(); ++i) unpack_into(msgpack_member(group[i]), samples[i]);
+    for (std::size_t i = 0; i < group.size(); ++i) decode_raw(group[i], samples[i]);
     return SampleBatch<T>(std::move(samples));
   }
 };
 
 template <DescribedSample T>
 struct DecodeTypedSample {
-  T operator()(const std::vector<RawSample>& group) const { return unpack<T>(msgpack_member(group.front())); }
+  T operator()(const std::vector<RawSample>& group) const {
+    T out{};
+    decode_raw(group.front(), out);
+    return out;
+  }
 };
 
 struct DecodeDynamicBatch {
