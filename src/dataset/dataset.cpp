@@ -23,28 +23,12 @@ const SharedBytes& msgpack_member(const RawSample& raw) {
 }
 
 namespace detail {
-
 namespace {
 
 std::uint64_t msgpack_offset(const RawSample& raw) {
   for (const auto& m : raw.members)
     if (m.ext == "msgpack") return m.offset;
   return 0;
-}
-
-std::string schema_name(const std::shared_ptr<const SampleSchema>& schema) {
-  return schema ? schema->name() : std::string();
-}
-
-DynamicSample decode_one(const RawSample& raw, const std::shared_ptr<const SampleSchema>& schema) {
-  const SharedBytes& packed = msgpack_member(raw);
-  try {
-    return schema ? DynamicSample::unpack(schema, packed) : DynamicSample::unpack(packed);
-  } catch (const SchemaError& e) {
-    throw_sample_error(raw, schema_name(schema), e);
-  } catch (const DecodeError& e) {
-    throw_sample_error(raw, schema_name(schema), e);
-  }
 }
 
 }  // namespace
@@ -62,12 +46,12 @@ void throw_sample_error(const RawSample& raw, std::string sample_type, const Dec
 DynamicBatch DecodeDynamicBatch::operator()(const std::vector<RawSample>& group) const {
   std::vector<DynamicSample> samples;
   samples.reserve(group.size());
-  for (const auto& raw : group) samples.push_back(decode_one(raw, schema));
+  for (const auto& raw : group) samples.push_back(decode_dynamic_sample(raw, schema));
   return DynamicBatch(std::move(samples));
 }
 
 DynamicSample DecodeDynamicSample::operator()(const std::vector<RawSample>& group) const {
-  return decode_one(group.front(), schema);
+  return decode_dynamic_sample(group.front(), schema);
 }
 
 struct DatasetBase::MetadataCache {
@@ -132,4 +116,17 @@ LoaderConfig DatasetBase::config(std::size_t batch_size, std::optional<ShuffleOp
 }
 
 }  // namespace detail
+
+DynamicSample decode_dynamic_sample(const RawSample& raw, const std::shared_ptr<const SampleSchema>& schema) {
+  const SharedBytes& packed = msgpack_member(raw);
+  auto type = [&] { return schema ? schema->name() : std::string(); };  // only built on failure
+  try {
+    return schema ? DynamicSample::unpack(schema, packed) : DynamicSample::unpack(packed);
+  } catch (const SchemaError& e) {
+    detail::throw_sample_error(raw, type(), e);
+  } catch (const DecodeError& e) {
+    detail::throw_sample_error(raw, type(), e);
+  }
+}
+
 }  // namespace atdata

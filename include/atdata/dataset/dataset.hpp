@@ -47,6 +47,11 @@ struct DatasetOptions {
 // §3.2 step 8).
 const SharedBytes& msgpack_member(const RawSample& raw);
 
+// Decodes one raw sample as DynamicDataset does: against `schema`, or
+// schemaless when it is null. SampleError (shard, offset, key, schema name,
+// field) when the packed bytes do not fit; ShardError without a msgpack member.
+DynamicSample decode_dynamic_sample(const RawSample& raw, const std::shared_ptr<const SampleSchema>& schema);
+
 // A single-pass loader over decoded items (batches or samples). `Decode` maps
 // a group of raw samples to one Item.
 template <class Item, class Decode>
