@@ -60,6 +60,10 @@ class Loader {
   Loader(LoaderConfig config, Decode decode) : raw_(std::move(config)), decode_(std::move(decode)) {}
 
   // The next item, or nullopt at the end. Runs on the caller's executor.
+  // Errors: SampleError for a sample that does not decode (its group is
+  // dropped); ShardError for a damaged shard, after a last, shorter item
+  // holding the samples completed before the damage. Calling again after
+  // either continues with what follows.
   asio::awaitable<std::optional<Item>> next() {
     const bool more = co_await raw_.next_group(group_);
     std::optional<Item> out;
