@@ -18,26 +18,103 @@ class Error : public std::runtime_error {
 
 // Bytes that do not decode: msgpack, .npy/compact arrays, CBOR, CAR, tar.
 // `offset` is the byte offset inside the buffer being decoded, when known.
+// `field()` names the sample field whose value is malformed (an ndarray's
+// .npy bytes), empty when the damage is not inside one field; `reason()` is
+// the message without that field prefix.
 class DecodeError : public Error {
  public:
   explicit DecodeError(const std::string& what, std::optional<std::uint64_t> offset = std::nullopt)
-      : Error(offset ? what + " (at byte " + std::to_string(*offset) + ")" : what), offset_(offset) {}
+      : Error(with_offset(what, offset)), offset_(offset), reason_(with_offset(what, offset)) {}
+  DecodeError(std::string field, const std::string& what, std::optional<std::uint64_t> offset)
+      : Error("field '" + field + "': " + with_offset(what, offset)),
+        offset_(offset),
+        field_(std::move(field)),
+        reason_(with_offset(what, offset)) {}
   std::optional<std::uint64_t> offset() const noexcept { return offset_; }
+  const std::string& field() const noexcept { return field_; }
+  const std::string& reason() const noexcept { return reason_; }
 
  private:
+  static std::string with_offset(const std::string& what, std::optional<std::uint64_t> offset) {
+    return offset ? what + " (at byte " + std::to_string(*offset) + ")" : what;
+  }
   std::optional<std::uint64_t> offset_;
+  std::string field_;
+  std::string reason_;
 };
 
 // A value that decodes but does not fit the requested sample type or schema:
-// a missing, unknown or mistyped field. `field()` names it.
+// a missing, unknown or mistyped field. `field()` names it; `reason()` is the
+// message without the "field '…': " prefix.
 class SchemaError : public Error {
  public:
   SchemaError(std::string field, const std::string& what)
-      : Error(field.empty() ? what : "field '" + field + "': " + what), field_(std::move(field)) {}
+      : Error(field.empty() ? what : "field '" + field + "': " + what),
+        field_(std::move(field)),
+        reason_(what) {}
   const std::string& field() const noexcept { return field_; }
+  const std::string& reason() const noexcept { return reason_; }
+
+ protected:
+  // For subclasses that compose their own message.
+  SchemaError(const std::string& message, const std::string& field, const std::string& reason)
+      : Error(message), field_(field), reason_(reason) {}
 
  private:
   std::string field_;
+  std::string reason_;
+};
+
+// One sample of a shard that does not decode as the requested type: its
+// packed bytes do not fit Dataset<T>'s struct or DynamicDataset's schema
+// (unknown, missing or mistyped field), or they are malformed (not msgpack,
+// bad .npy bytes in an ndarray field). It names what is needed to find the
+// sample again:
+//   url()          the shard
+//   offset()       byte offset of the header of the sample's msgpack tar
+//                  member in the shard (in the decompressed stream for
+//                  compressed shards)
+//   key()          the sample's "__key__"
+//   sample_type()  the struct name ("ImageSample", as schema_of<T>() names
+//                  it) or the run-time schema's name; empty when schemaless
+//   field()        the offending field, empty when not about one field
+//   reason()       what is wrong with it
+//   malformed()    true when the bytes themselves are damaged (what unpack()
+//                  reports as DecodeError), false for a type mismatch
+// It derives from SchemaError so that `catch (const SchemaError&)` keeps
+// catching schema mismatches found while iterating a dataset. Malformed
+// sample bytes are SampleErrors too, not DecodeErrors: offset() here is a
+// position in the shard, not in the packed bytes. Message:
+//   shard https://host/data-000003.tar, sample 'a1b2' (at byte 51200):
+//   FeatureSample.label: expected int, got msgpack str (at byte 31)
+class SampleError : public SchemaError {
+ public:
+  SampleError(std::string url, std::uint64_t offset, std::string key, std::string sample_type,
+              const std::string& field, const std::string& reason, bool malformed)
+      : SchemaError(compose(url, offset, key, sample_type, field, reason), field, reason),
+        url_(std::move(url)),
+        key_(std::move(key)),
+        sample_type_(std::move(sample_type)),
+        offset_(offset),
+        malformed_(malformed) {}
+  const std::string& url() const noexcept { return url_; }
+  std::uint64_t offset() const noexcept { return offset_; }
+  const std::string& key() const noexcept { return key_; }
+  const std::string& sample_type() const noexcept { return sample_type_; }
+  bool malformed() const noexcept { return malformed_; }
+
+ private:
+  static std::string compose(const std::string& url, std::uint64_t offset, const std::string& key,
+                             const std::string& type, const std::string& field, const std::string& reason) {
+    std::string where = type;
+    if (!field.empty()) where += (where.empty() ? "" : ".") + field;
+    return "shard " + url + ", sample '" + key + "' (at byte " + std::to_string(offset) +
+           "): " + (where.empty() ? "" : where + ": ") + reason;
+  }
+
+  std::string url_, key_, sample_type_;
+  std::uint64_t offset_;
+  bool malformed_;
 };
 
 // Wrong dtype or shape for an array operation (e.g. view<float>() on int32).
@@ -86,6 +163,41 @@ class HttpError : public NetworkError {
  private:
   int status_;
   std::string url_;
+};
+
+// A DID whose DID document cannot be obtained. One type for every cause, so
+// one catch clause handles "this identity does not resolve"; `cause()` tells
+// a retry (unreachable, http_error with a 5xx status) from a permanent failure:
+//   not_found           the PLC directory (or did:web host) has no document
+//                       for it (HTTP 404/410)
+//   unreachable         the resolver could not be reached (DNS, connect, TLS,
+//                       timeout, reset)
+//   http_error          any other non-2xx answer (`http_status()`)
+//   bad_document        the answer is not a usable DID document for this DID
+//                       (not JSON, wrong shape, another DID's id, no PDS)
+//   unsupported_method  neither did:plc nor did:web
+// `resolver_url()` is what was asked: the PLC directory's URL for did:plc, the
+// document URL for did:web (empty for unsupported methods). For did:plc the
+// message says how to choose another PLC directory.
+class DidResolutionError : public Error {
+ public:
+  enum class Cause { not_found, unreachable, http_error, bad_document, unsupported_method };
+  DidResolutionError(Cause cause, std::string did, std::string resolver_url, const std::string& what,
+                     int http_status = 0)
+      : Error(what),
+        cause_(cause),
+        did_(std::move(did)),
+        resolver_url_(std::move(resolver_url)),
+        http_status_(http_status) {}
+  Cause cause() const noexcept { return cause_; }
+  const std::string& did() const noexcept { return did_; }
+  const std::string& resolver_url() const noexcept { return resolver_url_; }
+  int http_status() const noexcept { return http_status_; }  // 0 when there was no HTTP answer
+
+ private:
+  Cause cause_;
+  std::string did_, resolver_url_;
+  int http_status_;
 };
 
 // A non-2xx XRPC answer: `error()` is the XRPC error name ("RecordNotFound"),

@@ -124,34 +124,79 @@ struct IdentityResolver::Impl {
     co_return std::string(body.as_string_view());
   }
 
-  asio::awaitable<DidDocument> fetch_did(std::string did) {
-    std::string url;
+  std::string plc_base() const {
+    // normalize_service_url maps "" to the default PDS, not to a PLC.
+    return opt.plc_url.empty() ? std::string(kDefaultPlcUrl) : normalize_service_url(opt.plc_url);
+  }
+
+  // What resolving `did` asks: the PLC directory for did:plc, the document
+  // URL for did:web, nothing for other methods.
+  std::string resolver_for(const std::string& did) const {
+    if (did.rfind("did:plc:", 0) == 0) return plc_base();
+    if (did.rfind("did:web:", 0) == 0) return did_web_document_url(did, opt.did_web_allow_http_localhost);
+    return {};
+  }
+
+  [[noreturn]] static void fail_did(DidResolutionError::Cause cause, const std::string& did,
+                                    const std::string& resolver, const std::string& detail, int status = 0) {
+    std::string msg = "Could not resolve DID " + did + ": " + detail;
     if (did.rfind("did:plc:", 0) == 0) {
-      url = normalize_service_url(opt.plc_url) + "/" + did;  // did:plc ids are base32: URL-safe
-    } else if (did.rfind("did:web:", 0) == 0) {
-      url = did_web_document_url(did, opt.did_web_allow_http_localhost);
-    } else {
-      throw InvalidArgument("Could not resolve DID " + did + ": only did:plc and did:web are supported");
+      // A client left on the default directory fails this way against a
+      // private PLC (test rigs, other networks): say where to change it.
+      msg +=
+          ". To use another PLC directory, set AtmosphereClientOptions::identity.plc_url "
+          "(IdentityOptions::plc_url; default " +
+          std::string(kDefaultPlcUrl) +
+          ") or, with AtmosphereClient::from_env / options_from_env, the ATDATA_PLC_URL environment "
+          "variable";
     }
+    throw DidResolutionError(cause, did, resolver, msg, status);
+  }
+
+  asio::awaitable<DidDocument> fetch_did(std::string did) {
+    using Cause = DidResolutionError::Cause;
+    const bool plc = did.rfind("did:plc:", 0) == 0;
+    if (!plc && did.rfind("did:web:", 0) != 0) {
+      fail_did(Cause::unsupported_method, did, {}, "only did:plc and did:web are supported");
+    }
+    const std::string resolver = resolver_for(did);
+    const std::string url = plc ? resolver + "/" + did : resolver;  // did:plc ids are base32: URL-safe
+    const std::string where = plc ? "the PLC directory " + resolver : url;
     std::string text;
     std::string failure;
+    int status = 0;
     try {
       text = co_await fetch_text(url);
+    } catch (const HttpError& e) {
+      status = e.status();
+      failure = e.what();
     } catch (const NetworkError& e) {
       failure = e.what();
+    } catch (const InvalidArgument& e) {  // an unusable plc_url
+      failure = e.what();
     }
-    if (!failure.empty()) throw Error("Could not resolve DID " + did + ": " + failure);
+    if (status == 404 || status == 410) {
+      fail_did(Cause::not_found, did, resolver,
+               (plc ? "not found in " : "not found at ") + where + " (" + failure + ")", status);
+    }
+    if (status != 0) fail_did(Cause::http_error, did, resolver, where + " answered " + failure, status);
+    if (!failure.empty()) {
+      fail_did(Cause::unreachable, did, resolver, where + " is unreachable (" + failure + ")");
+    }
     boost::system::error_code ec;
     auto v = boost::json::parse(text, ec);
-    if (ec) throw Error("Could not resolve DID " + did + ": document at " + url + " is not JSON");
+    if (ec) fail_did(Cause::bad_document, did, resolver, "the document from " + url + " is not JSON");
     DidDocument doc;
     try {
       doc = parse_did_document(v);
     } catch (const RecordError& e) {
-      throw Error("Could not resolve DID " + did + ": " + e.what());
+      fail_did(Cause::bad_document, did, resolver,
+               "the document from " + url + " is not a DID document: " + e.what());
     }
-    if (doc.id != did)
-      throw Error("Could not resolve DID " + did + ": document at " + url + " is for " + doc.id);
+    if (doc.id != did) {
+      fail_did(Cause::bad_document, did, resolver,
+               "the document from " + url + " is for " + doc.id.substr(0, 200));
+    }
     co_return doc;
   }
 
@@ -262,7 +307,11 @@ asio::awaitable<std::string> IdentityResolver::resolve_did_of(std::string did_or
 asio::awaitable<std::string> IdentityResolver::resolve_pds(std::string did_or_handle) {
   auto did = co_await resolve_did_of(std::move(did_or_handle));
   auto doc = co_await resolve_did(did);
-  if (!doc.pds_endpoint) throw Error("Could not resolve PDS endpoint for " + did);
+  if (!doc.pds_endpoint) {
+    throw DidResolutionError(DidResolutionError::Cause::bad_document, did, impl_->resolver_for(did),
+                             "Could not resolve PDS endpoint for " + did +
+                                 ": its DID document names no AtprotoPersonalDataServer service");
+  }
   co_return *doc.pds_endpoint;
 }
 

@@ -443,8 +443,7 @@ int run_cat(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       while (!limit || n < *limit) {
         if (!run_blocking(ctx, loader.next_group(group))) break;
         const RawSample& raw = group.front();
-        DynamicSample sample = url_schema ? DynamicSample::unpack(url_schema, msgpack_member(raw))
-                                          : DynamicSample::unpack(msgpack_member(raw));
+        DynamicSample sample = decode_dynamic_sample(raw, url_schema);
         line = sample_json(raw.key, sample, !url_schema);
         line.push_back('\n');
         out.write(line.data(), static_cast<std::streamsize>(line.size()));

@@ -54,8 +54,8 @@ Value read_typed_value(msgpack::Reader& r, const FieldType& t, bool optional, st
       try {
         return Value(detail::decode_array_memo(r.share(b)));
       } catch (const DecodeError& e) {
-        throw DecodeError("field '" + std::string(field) + "' (bin value at byte " + std::to_string(start) +
-                          "): " + e.what());
+        throw DecodeError(std::string(field), "bin value at byte " + std::to_string(start) + ": " + e.what(),
+                          std::nullopt);
       }
     }
     case FieldKind::list: {

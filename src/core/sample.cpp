@@ -17,11 +17,10 @@ void throw_field_range(std::string_view field, const msgpack::Integer& v, const 
 
 void throw_field_array(std::string_view field, const DecodeError& e, std::size_t bin_offset) {
   // Keep DecodeError (the bytes are malformed), but say which field and where
-  // the array starts in the packed sample.
-  // e.what() carries the offset inside the array bytes; add the field name and
-  // where its bin value starts in the packed sample.
-  throw DecodeError("field '" + std::string(field) + "' (bin value at byte " + std::to_string(bin_offset) +
-                    "): " + e.what());
+  // its bin value starts in the packed sample; e.what() carries the offset
+  // inside the array bytes.
+  throw DecodeError(std::string(field), "bin value at byte " + std::to_string(bin_offset) + ": " + e.what(),
+                    std::nullopt);
 }
 
 void throw_unknown_field(std::string_view key) {

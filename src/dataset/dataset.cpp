@@ -10,27 +10,48 @@
 
 namespace atdata {
 
+namespace {
+std::string url_of(const RawSample& raw) {
+  return raw.url ? *raw.url : std::string("<unknown>");
+}
+}  // namespace
+
 const SharedBytes& msgpack_member(const RawSample& raw) {
   if (const SharedBytes* m = raw.find("msgpack")) return *m;
-  throw ShardError(raw.url ? *raw.url : std::string("<unknown>"), 0,
+  throw ShardError(url_of(raw), raw.members.empty() ? 0 : raw.members[0].offset,
                    "sample '" + raw.key + "' has no msgpack member");
 }
 
 namespace detail {
+namespace {
+
+std::uint64_t msgpack_offset(const RawSample& raw) {
+  for (const auto& m : raw.members)
+    if (m.ext == "msgpack") return m.offset;
+  return 0;
+}
+
+}  // namespace
+
+void throw_sample_error(const RawSample& raw, std::string sample_type, const SchemaError& e) {
+  throw SampleError(url_of(raw), msgpack_offset(raw), raw.key, std::move(sample_type), e.field(), e.reason(),
+                    false);
+}
+
+void throw_sample_error(const RawSample& raw, std::string sample_type, const DecodeError& e) {
+  throw SampleError(url_of(raw), msgpack_offset(raw), raw.key, std::move(sample_type), e.field(), e.reason(),
+                    true);
+}
 
 DynamicBatch DecodeDynamicBatch::operator()(const std::vector<RawSample>& group) const {
   std::vector<DynamicSample> samples;
   samples.reserve(group.size());
-  for (const auto& raw : group) {
-    samples.push_back(schema ? DynamicSample::unpack(schema, msgpack_member(raw))
-                             : DynamicSample::unpack(msgpack_member(raw)));
-  }
+  for (const auto& raw : group) samples.push_back(decode_dynamic_sample(raw, schema));
   return DynamicBatch(std::move(samples));
 }
 
 DynamicSample DecodeDynamicSample::operator()(const std::vector<RawSample>& group) const {
-  const SharedBytes& m = msgpack_member(group.front());
-  return schema ? DynamicSample::unpack(schema, m) : DynamicSample::unpack(m);
+  return decode_dynamic_sample(group.front(), schema);
 }
 
 struct DatasetBase::MetadataCache {
@@ -95,4 +116,17 @@ LoaderConfig DatasetBase::config(std::size_t batch_size, std::optional<ShuffleOp
 }
 
 }  // namespace detail
+
+DynamicSample decode_dynamic_sample(const RawSample& raw, const std::shared_ptr<const SampleSchema>& schema) {
+  const SharedBytes& packed = msgpack_member(raw);
+  auto type = [&] { return schema ? schema->name() : std::string(); };  // only built on failure
+  try {
+    return schema ? DynamicSample::unpack(schema, packed) : DynamicSample::unpack(packed);
+  } catch (const SchemaError& e) {
+    detail::throw_sample_error(raw, type(), e);
+  } catch (const DecodeError& e) {
+    detail::throw_sample_error(raw, type(), e);
+  }
+}
+
 }  // namespace atdata

@@ -1,7 +1,9 @@
 #include "atdata/dataset/raw_loader.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <random>
+#include <utility>
 
 #include <boost/asio/this_coro.hpp>
 
@@ -95,6 +97,9 @@ struct RawLoader::Impl {
   std::mt19937_64 rng;
   std::size_t initial = 0;
   bool draining = false;
+  // A shard error met while a group was half full: that group is returned
+  // first, and this is thrown by the next call.
+  std::exception_ptr pending_error;
 
   asio::awaitable<bool> refill() {
     in.clear();
@@ -125,6 +130,9 @@ struct RawLoader::Impl {
     }
     co_return true;
   }
+
+  // Appends up to batch_size samples to `out` (fewer only at the end).
+  asio::awaitable<void> fill_group(std::vector<RawSample>& out);
 
   Item take_in() {
     Item it{std::move(in[in_pos]), in_shard[in_pos]};
@@ -182,6 +190,23 @@ const std::vector<std::string>& RawLoader::shards() const noexcept {
 asio::awaitable<bool> RawLoader::next_group(std::vector<RawSample>& out) {
   Impl& m = *impl_;
   out.clear();
+  if (m.pending_error) {
+    std::exception_ptr e = std::exchange(m.pending_error, nullptr);
+    std::rethrow_exception(e);
+  }
+  try {
+    co_await m.fill_group(out);
+  } catch (const Error&) {
+    // The samples completed before the damage are delivered (docs/dataset.md):
+    // hand out the partial group now, report the error on the next call.
+    if (out.empty()) throw;
+    m.pending_error = std::current_exception();
+  }
+  co_return !out.empty();
+}
+
+asio::awaitable<void> RawLoader::Impl::fill_group(std::vector<RawSample>& out) {
+  Impl& m = *this;
   const std::size_t batch = m.cfg.batch_size;
   const std::size_t bufsize = m.cfg.shuffle ? m.cfg.shuffle->buffer_samples : 0;
   while (out.size() < batch) {
@@ -236,7 +261,6 @@ asio::awaitable<bool> RawLoader::next_group(std::vector<RawSample>& out) {
     ++m.st.samples_delivered;
     out.push_back(std::move(item.sample));
   }
-  co_return !out.empty();
 }
 
 }  // namespace atdata

@@ -58,7 +58,7 @@ std::optional<RawSample> SampleGrouper::push(TarEntry&& entry) {
     throw ShardError(*url_, entry.offset,
                      "duplicate file name in tar file: '" + entry.name + "' (extension '" + ext + "')");
   }
-  cur_->members.push_back({std::move(ext), std::move(entry.data)});
+  cur_->members.push_back({std::move(ext), std::move(entry.data), entry.offset});
   return done;
 }
 

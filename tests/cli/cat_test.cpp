@@ -187,11 +187,17 @@ TEST(Cat, ErrorsAreOneLineWithNonZeroStatus) {
   EXPECT_EQ(lines(badbrace.err).size(), 1u);
   // A schema that does not fit the data.
   fs::path schema = fs::path(::testing::TempDir()) / "wrong_schema.json";
-  std::ofstream(schema) << R"({"name": "W", "version": "1.0.0", "fields": [
-      {"name": "id", "fieldType": {"$type": "ac.foundation.dataset.schemaType#primitive", "primitive": "str"}, "optional": false}]})";
+  std::ofstream(schema) << R"({"$type": "ac.foundation.dataset.sampleSchema", "name": "W", "version": "1.0.0",
+    "fields": [
+      {"name": "id", "fieldType": {"$type": "ac.foundation.dataset.schemaType#primitive", "primitive": "str"}, "optional": false}],
+    "createdAt": "2026-01-18T00:00:00.000000+00:00"})";
   auto wrong = cat({kData + "/test_samples.tar", "--schema", schema.string()});
   EXPECT_EQ(wrong.status, 1);
   EXPECT_EQ(lines(wrong.err).size(), 1u);
+  // It names the shard, the sample, the schema and the field.
+  EXPECT_EQ(wrong.err.rfind("atdata cat: shard " + kData + "/test_samples.tar, sample '", 0), 0u)
+      << wrong.err;
+  EXPECT_NE(wrong.err.find("): W.id: expected str, got msgpack int"), std::string::npos) << wrong.err;
   EXPECT_EQ(wrong.out, "");
 }
 

@@ -140,9 +140,48 @@ TEST(PdsIdentity, HandleDidAndPds) {
     EXPECT_NE(std::string(e.what()).find("Could not resolve handle nobody.test"), std::string::npos)
         << e.what();
   }
-  EXPECT_THROW(run_io(io, c.resolve_did("did:plc:aaaaaaaaaaaaaaaaaaaaaaaa")), Error);
-  EXPECT_THROW(run_io(io, c.resolve_did("did:example:123")), InvalidArgument);
+  try {
+    run_io(io, c.resolve_did("did:example:123"));
+    FAIL() << "expected DidResolutionError";
+  } catch (const DidResolutionError& e) {
+    EXPECT_EQ(e.cause(), DidResolutionError::Cause::unsupported_method);
+  }
+  EXPECT_THROW(run_io(io, c.resolve_did("did:plc:")), InvalidArgument);
   EXPECT_THROW(run_io(io, c.resolve_handle("not a handle")), InvalidArgument);
+}
+
+// The harness PLC directory has never heard of this DID: its 404 is
+// DidResolutionError "not found", naming the DID and the PLC asked; every
+// path that resolves (get_record of another repo, blobs) reports the same.
+TEST(PdsIdentity, UnknownDidIsNotFound) {
+  const auto& env = PdsEnv::get();
+  const std::string unknown = "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa";
+  asio::io_context io;
+  AtmosphereClient c(io.get_executor(), env.client_options());
+  auto check = [&](const DidResolutionError& e) {
+    EXPECT_EQ(e.cause(), DidResolutionError::Cause::not_found);
+    EXPECT_EQ(e.did(), unknown);
+    EXPECT_EQ(e.resolver_url(), env.plc_url);
+    EXPECT_EQ(e.http_status(), 404);
+    const std::string what = e.what();
+    EXPECT_NE(
+        what.find("Could not resolve DID " + unknown + ": not found in the PLC directory " + env.plc_url),
+        std::string::npos)
+        << what;
+    EXPECT_NE(what.find("ATDATA_PLC_URL"), std::string::npos) << what;
+  };
+  try {
+    run_io(io, c.resolve_did(unknown));
+    FAIL() << "expected DidResolutionError";
+  } catch (const DidResolutionError& e) {
+    check(e);
+  }
+  try {
+    run_io(io, c.get_record(unknown, "app.bsky.feed.post", "self"));
+    FAIL() << "expected DidResolutionError";
+  } catch (const DidResolutionError& e) {
+    check(e);
+  }
 }
 
 TEST(PdsIdentity, CacheAndCoalescing) {

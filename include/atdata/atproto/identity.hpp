@@ -24,9 +24,13 @@
 
 namespace atdata::atproto {
 
+inline constexpr std::string_view kDefaultPlcUrl = "https://plc.directory";
+
 struct IdentityOptions {
   IdentityOptions() = default;  // not an aggregate: see XrpcCall
-  std::string plc_url = "https://plc.directory";
+  // The PLC directory did:plc documents are read from (empty = the default).
+  // AtmosphereClient::options_from_env / from_env take it from ATDATA_PLC_URL.
+  std::string plc_url{kDefaultPlcUrl};
   // A service answering com.atproto.identity.resolveHandle (any PDS or
   // AppView). Empty: only the .well-known method is used.
   std::string handle_resolver_url;
@@ -47,11 +51,14 @@ class IdentityResolver {
   // Throws InvalidArgument for a malformed handle, atdata::Error
   // "Could not resolve handle <h>: …" when no method yields a DID.
   boost::asio::awaitable<std::string> resolve_handle(std::string handle);
-  // Throws InvalidArgument for an unsupported DID method, atdata::Error
-  // "Could not resolve DID <did>: …" otherwise.
+  // Throws InvalidArgument for a malformed DID, DidResolutionError
+  // "Could not resolve DID <did>: …" (with did(), resolver_url() and cause():
+  // not_found, unreachable, http_error, bad_document, unsupported_method)
+  // when no document is obtained.
   boost::asio::awaitable<DidDocument> resolve_did(std::string did);
-  // DID or handle → PDS endpoint (no trailing "/"). Throws atdata::Error
-  // "Could not resolve PDS endpoint for <did>" when the document names none.
+  // DID or handle → PDS endpoint (no trailing "/"). Throws DidResolutionError
+  // (bad_document) "Could not resolve PDS endpoint for <did>: …" when the
+  // document names none, and what resolve_handle / resolve_did throw.
   boost::asio::awaitable<std::string> resolve_pds(std::string did_or_handle);
   // DID or handle → DID.
   boost::asio::awaitable<std::string> resolve_did_of(std::string did_or_handle);

@@ -422,16 +422,23 @@ T unpack(std::span<const std::byte> packed) {
   return out;
 }
 
+// The bare type name ("ImageSample", no namespace): the default schema name
+// and the sample type named in SampleError. Builds a string: call it on
+// cold paths only.
+template <DescribedSample T>
+std::string sample_type_name() {
+  std::string name = boost::core::type_name<T>();
+  if (const auto p = name.rfind("::"); p != std::string::npos) name.erase(0, p + 2);
+  return name;
+}
+
 // The run-time schema of a described struct. `name` defaults to the bare
 // type name ("ImageSample", no namespace), as Python's publisher does.
 // NDArray fields get dtype "float32" (the publisher's default; the C++ type
 // does not carry a dtype).
 template <DescribedSample T>
 SampleSchema schema_of(std::string name = {}, std::string version = "1.0.0") {
-  if (name.empty()) {
-    name = boost::core::type_name<T>();
-    if (const auto p = name.rfind("::"); p != std::string::npos) name.erase(0, p + 2);
-  }
+  if (name.empty()) name = sample_type_name<T>();
   std::vector<FieldDef> fields;
   fields.reserve(detail::member_count<T>);
   boost::mp11::mp_for_each<boost::mp11::mp_iota_c<detail::member_count<T>>>([&](auto I) {

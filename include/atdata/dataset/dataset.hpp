@@ -62,9 +62,15 @@ class DatasetOptions {
   }
 };
 
-// The msgpack member of a raw sample; ShardError naming shard and key if the
-// sample has none (wire-format §3.2 step 8).
+// The msgpack member of a raw sample; ShardError naming shard, key and the
+// offset of the sample's first member if the sample has none (wire-format
+// §3.2 step 8).
 const SharedBytes& msgpack_member(const RawSample& raw);
+
+// Decodes one raw sample as DynamicDataset does: against `schema`, or
+// schemaless when it is null. SampleError (shard, offset, key, schema name,
+// field) when the packed bytes do not fit; ShardError without a msgpack member.
+DynamicSample decode_dynamic_sample(const RawSample& raw, const std::shared_ptr<const SampleSchema>& schema);
 
 // A single-pass loader over decoded items (batches or samples). `Decode` maps
 // a group of raw samples to one Item.
@@ -74,6 +80,10 @@ class Loader {
   Loader(LoaderConfig config, Decode decode) : raw_(std::move(config)), decode_(std::move(decode)) {}
 
   // The next item, or nullopt at the end. Runs on the caller's executor.
+  // Errors: SampleError for a sample that does not decode (its group is
+  // dropped); ShardError for a damaged shard, after a last, shorter item
+  // holding the samples completed before the damage. Calling again after
+  // either continues with what follows.
   asio::awaitable<std::optional<Item>> next() {
     const bool more = co_await raw_.next_group(group_);
     std::optional<Item> out;
@@ -137,18 +147,41 @@ class Loader {
 
 namespace detail {
 
+// Cold path: a decode failure of `raw` as a SampleError naming the shard,
+// the sample and the type.
+[[noreturn]] void throw_sample_error(const RawSample& raw, std::string sample_type, const SchemaError& e);
+[[noreturn]] void throw_sample_error(const RawSample& raw, std::string sample_type, const DecodeError& e);
+
+// The try block costs nothing when no exception is thrown; the strings of
+// the SampleError are only built when one is.
+template <DescribedSample T>
+void decode_raw(const RawSample& raw, T& out) {
+  const SharedBytes& packed = msgpack_member(raw);
+  try {
+    unpack_into(packed, out);
+  } catch (const SchemaError& e) {
+    throw_sample_error(raw, sample_type_name<T>(), e);
+  } catch (const DecodeError& e) {
+    throw_sample_error(raw, sample_type_name<T>(), e);
+  }
+}
+
 template <DescribedSample T>
 struct DecodeTypedBatch {
   SampleBatch<T> operator()(const std::vector<RawSample>& group) const {
     std::vector<T> samples(group.size());
-    for (std::size_t i = 0; i < group.size(); ++i) unpack_into(msgpack_member(group[i]), samples[i]);
+    for (std::size_t i = 0; i < group.size(); ++i) decode_raw(group[i], samples[i]);
     return SampleBatch<T>(std::move(samples));
   }
 };
 
 template <DescribedSample T>
 struct DecodeTypedSample {
-  T operator()(const std::vector<RawSample>& group) const { return unpack<T>(msgpack_member(group.front())); }
+  T operator()(const std::vector<RawSample>& group) const {
+    T out{};
+    decode_raw(group.front(), out);
+    return out;
+  }
 };
 
 struct DecodeDynamicBatch {

@@ -69,8 +69,11 @@ class RawLoader {
   RawLoader& operator=(RawLoader&&) noexcept;
 
   // Replaces `out` with the next group of up to batch_size raw samples (fewer
-  // only at the very end). Returns false when the iteration is finished.
-  // Network sources are opened on the calling coroutine's executor.
+  // only at the very end, or when a shard turns out to be damaged: the group
+  // then holds the samples completed before the damage, and the ShardError is
+  // thrown by the next call; calling again after that continues with the next
+  // shard). Returns false when the iteration is finished. Network sources
+  // are opened on the calling coroutine's executor.
   asio::awaitable<bool> next_group(std::vector<RawSample>& out);
 
   // The state after the last group returned.

@@ -4,6 +4,7 @@
 // payloads are zero-copy slices of the source's chunks whenever possible.
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -20,6 +21,8 @@ struct RawSample {
   struct Member {
     std::string ext;  // lower-cased extension, e.g. "msgpack", "seg.npy"
     SharedBytes data;
+    // Stream offset of the member's (first) header block, for error messages.
+    std::uint64_t offset = 0;
   };
   std::string key;                         // "__key__"
   std::shared_ptr<const std::string> url;  // "__url__": the shard, shared by its samples
