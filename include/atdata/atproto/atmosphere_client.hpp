@@ -39,6 +39,7 @@
 #include "atdata/atproto/session.hpp"
 #include "atdata/atproto/xrpc_client.hpp"
 #include "atdata/core/shared_bytes.hpp"
+#include "atdata/io/asio_build.hpp"
 #include "atdata/net/http_client.hpp"
 #include "atdata/net/http_options.hpp"
 

@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "atdata/atproto/did_doc.hpp"
+#include "atdata/io/asio_build.hpp"
 #include "atdata/net/http_client.hpp"
 
 namespace atdata::atproto {

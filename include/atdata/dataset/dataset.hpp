@@ -25,6 +25,7 @@
 #include "atdata/core/sample.hpp"
 #include "atdata/core/sample_batch.hpp"
 #include "atdata/dataset/raw_loader.hpp"
+#include "atdata/io/asio_build.hpp"
 #include "atdata/io/blocking.hpp"
 
 namespace atdata {

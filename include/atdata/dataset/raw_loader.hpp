@@ -15,6 +15,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "atdata/dataset/shard_opener.hpp"
+#include "atdata/io/asio_build.hpp"
 #include "atdata/io/shard_reader.hpp"
 
 namespace atdata {
