@@ -22,7 +22,8 @@ trailing whitespace and surrounding blank lines, it equals a region's text.
 A block preceded by `<!-- snippet: name -->` must equal region `name`;
 `--sync` rewrites such blocks from the source. Blocks not yet converted can
 be listed in docs/snippets/pending.txt as `<doc path> <hash>`; the hash is
-printed for every failing block, and an entry matching no block is an error.
+printed for every failing block. A pending entry matching no block, and a
+region no doc shows, are errors too (so neither can go stale).
 
 Exit status: 0 if every block matches, 1 otherwise (each failure is reported
 as file:line), 2 on usage errors. Only the Python standard library is used.
@@ -192,6 +193,7 @@ def main(argv: list[str]) -> int:
     pending_file = root / "docs/snippets/pending.txt"
     pending = read_pending(pending_file, errors)
     used_pending: set[tuple[str, str]] = set()
+    shown: set[str] = set()  # regions some doc block equals
 
     docs = [root / "README.md"] + sorted((root / "docs").glob("*.md"))
     checked = synced = 0
@@ -206,7 +208,9 @@ def main(argv: list[str]) -> int:
             if (rel, h) in pending:
                 used_pending.add((rel, h))
                 continue
+            shown.update(r.name for r in by_text.get(b.text, []))
             if b.marker:
+                shown.add(b.marker)
                 r = regions.get(b.marker)
                 if r is None:
                     errors.append(f"{rel}:{b.line}: <!-- snippet: {b.marker} --> names no region "
@@ -226,6 +230,10 @@ def main(argv: list[str]) -> int:
                 lines[b.start : b.end] = new
                 synced += 1
             doc.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for name in sorted(set(regions) - shown):
+        r = regions[name]
+        errors.append(f"{r.path}:{r.line}: region '{name}' is shown in no doc (delete it, or mark the "
+                      f"doc block with <!-- snippet: {name} -->)")
     for rel, h in sorted(pending - used_pending):
         errors.append(f"{pending_file.relative_to(root)}: pending entry '{rel} {h}' matches no block "
                       "(the block changed or was converted: remove the entry)")
