@@ -1,4 +1,7 @@
+# What the libraries need to build and to be linked: included by the build
+# and by the installed package's config (so consumers need exactly these).
 # Every dependency comes from a Debian 12 package (scripts/setup-deps.sh).
+# Test-only dependencies (GoogleTest, libarchive) are found in tests/.
 set(THREADS_PREFER_PTHREAD_FLAG ON)
 find_package(Threads REQUIRED)
 find_package(Boost 1.81 REQUIRED COMPONENTS json url)
@@ -13,5 +16,4 @@ if(NOT TARGET xtl)
   add_library(xtl INTERFACE IMPORTED)
 endif()
 find_package(PkgConfig REQUIRED)
-pkg_check_modules(libarchive REQUIRED IMPORTED_TARGET libarchive)
 pkg_check_modules(libzstd REQUIRED IMPORTED_TARGET libzstd)

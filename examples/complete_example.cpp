@@ -1,4 +1,4 @@
-// The seed document's "complete example" in C++: write a typed dataset to tar
+// Python atdata's "complete example" (its atmosphere guide) in C++: write a typed dataset to tar
 // shards, publish its schema and an index record on ATProto, then discover it
 // again — list, decode the schema into a run-time type, load and iterate.
 //

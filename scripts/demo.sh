@@ -3,7 +3,7 @@
 #   1. installs the build dependencies and the official ATProto PDS (npm, from the lockfile);
 #   2. builds the library, the `atdata` CLI and the examples;
 #   3. boots a throw-away PDS + in-memory PLC directory with a demo account;
-#   4. runs examples/complete_example.cpp — the seed document's "complete example":
+#   4. runs examples/complete_example.cpp — Python atdata's "complete example" in C++:
 #      1,000 samples → WebDataset shard → publish schema → insert dataset record →
 #      list datasets → decode_schema → load the dataset back in batches of 32;
 #   5. prints the first samples of the shard with `atdata cat`;

@@ -76,14 +76,16 @@ asio::awaitable<std::vector<Listed<LensRecord>>> LensLoader::list_all(std::strin
   co_return out;
 }
 
-asio::awaitable<std::vector<Listed<LensRecord>>> LensLoader::find_by_schemas(std::string source_schema,
-                                                                             std::string target_schema,
+asio::awaitable<std::vector<Listed<LensRecord>>> LensLoader::find_by_schemas(AtUri source_schema,
+                                                                             std::optional<AtUri> target_schema,
                                                                              std::string repo) {
+  const std::string source = source_schema.str();
+  const std::string target = target_schema ? target_schema->str() : std::string();
   auto all = co_await list_all(std::move(repo));
   std::vector<Listed<LensRecord>> out;
   for (auto& l : all) {
-    if (l.record().source_schema != source_schema) continue;
-    if (!target_schema.empty() && l.record().target_schema != target_schema) continue;
+    if (l.record().source_schema != source) continue;
+    if (!target.empty() && l.record().target_schema != target) continue;
     out.push_back(std::move(l));
   }
   co_return out;

@@ -172,7 +172,7 @@ struct AtmosphereClient::Impl {
         auto d = parse_did_document(*doc);
         if (d.id == s.did) doc_pds = d.pds_endpoint;
       } catch (const RecordError&) {
-        // An unusable didDoc keeps the current PDS (wire-format §7.1).
+        // An unusable didDoc keeps the current PDS, as the Python SDK does.
       }
     }
     if (doc_pds) {

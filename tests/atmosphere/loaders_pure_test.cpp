@@ -1,5 +1,5 @@
 // The record-level logic of the loaders, lens publisher and index entries
-// (no network): storage classification and the seed's error texts, metadata
+// (no network): storage classification and Python atdata 0.2's error texts, metadata
 // decoding, code references built from a lens.
 
 #include <gtest/gtest.h>
@@ -54,7 +54,7 @@ TEST(LoaderLogic, StorageTypesAndSeedErrors) {
   EXPECT_EQ(get_blobs(blobs)[1].cid(), "bafkreitest2");
   EXPECT_EQ(error_of([&] { get_blobs(ext); }),
             "Dataset uses external URL storage, not blobs. Use get_urls() instead.");
-  // A later-namespace storage type is classified by substring, like the seed.
+  // A later-namespace storage type is classified by substring, like Python atdata 0.2.
   EXPECT_EQ(get_storage_type(record(R"({"$type":"science.alt.dataset.storageBlobs","blobs":[]})")), "blobs");
 }
 
@@ -101,7 +101,7 @@ TEST(LensLogic, CodeReferencesFromALens) {
   EXPECT_EQ(rec.putter_code->path, "atdata.lens:_trivial_put");
   EXPECT_EQ(simplify.apply_put(5, 7), 7);  // trivial putter: source unchanged
 
-  // Without repository + commit, no code references (B-LP-02).
+  // Without repository + commit, no code references.
   LensFromCodeOptions bare;
   bare.name = "renamed";
   LensRecord r2 = LensPublisher::record_from_lens(LensCode::of(simplify), bare);

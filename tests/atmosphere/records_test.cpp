@@ -1,4 +1,4 @@
-// Every JSON example of wire-format §6 round-trips through the typed records;
+// Every JSON record example of docs/format.md round-trips through the typed records;
 // omit-empty rules; malformed records name the offending member.
 
 #include <gtest/gtest.h>
@@ -17,7 +17,7 @@ namespace {
 namespace json = boost::json;
 using namespace atdata::atmosphere;
 
-// wire-format §6.2 example, verbatim.
+// The sampleSchema example Python atdata 0.2 writes, verbatim.
 constexpr const char* kSchemaExample = R"({
   "$type": "ac.foundation.dataset.sampleSchema",
   "name": "FeatureSample",
@@ -45,7 +45,7 @@ constexpr const char* kSchemaExample = R"({
   "metadata": {"source": "training"}
 })";
 
-// wire-format §6.3 examples, verbatim.
+// Dataset record examples as Python atdata 0.2 writes them, verbatim.
 constexpr const char* kDatasetExternalExample = R"({
   "$type": "ac.foundation.dataset.record",
   "name": "synthetic-features-v1",
@@ -76,7 +76,7 @@ constexpr const char* kDatasetBlobsExample = R"({
   "createdAt": "2026-01-17T23:41:50.123456+00:00"
 })";
 
-// wire-format §6.4 example, verbatim.
+// The lens record example, verbatim.
 constexpr const char* kLensExample = R"({
   "$type": "ac.foundation.dataset.lens",
   "name": "simplify",
@@ -228,7 +228,7 @@ TEST(SchemaRecord, ReaderAcceptsAnyTypePrefixAndKindMember) {
   EXPECT_EQ(rec.fields[1].field_type, SchemaFieldType::ndarray(std::nullopt));
   EXPECT_FALSE(rec.fields[1].optional);  // default
   EXPECT_EQ(rec.fields[2].field_type, SchemaFieldType::array_of_any());
-  EXPECT_EQ(rec.fields[3].field_type, SchemaFieldType::of(Primitive::str));  // seed reader default
+  EXPECT_EQ(rec.fields[3].field_type, SchemaFieldType::of(Primitive::str));  // Python 0.2 reader default
 }
 
 TEST(SchemaRecord, ReadsLaterNamespacesAndJsonSchemaForm) {
@@ -447,7 +447,7 @@ TEST(DatasetRecord, OmitsEmptyOptionalMembersButKeepsEmptyStorageLists) {
   rec.storage = StorageLocation::from_blob_refs({});
   EXPECT_EQ(rec.to_record().at("storage"),
             json::parse(R"({"$type":"ac.foundation.dataset.storageBlobs","blobs":[]})"));
-  // Non-standard blob refs are written verbatim, like the seed.
+  // Non-standard blob refs are written verbatim, like Python atdata 0.2.
   rec.storage = StorageLocation::from_blob_refs({json::object{{"cid", "bafytest"}}});
   EXPECT_EQ(rec.to_record().at("storage").at("blobs"), json::parse(R"([{"cid":"bafytest"}])"));
   EXPECT_EQ(DatasetRecord::from_record(rec.to_record()).storage.blobs[0].cid(), "");
@@ -479,7 +479,7 @@ TEST(DatasetRecord, ReadsLaterEntryNamespaceAndStorageShapes) {
   EXPECT_EQ(b.storage.blobs[0].cid(), "bafkreia");
   EXPECT_EQ(b.storage.blobs[0].checksum, (ShardChecksum{"sha256", "00"}));
   EXPECT_EQ(b.storage.blobs[1].cid(), "bafkreib");
-  // Written back in the seed shape.
+  // Written back in Python atdata 0.2's shape.
   EXPECT_EQ(
       b.to_record().at("storage").at("blobs").at(0),
       json::parse(R"({"$type":"blob","ref":{"$link":"bafkreia"},"mimeType":"application/x-tar","size":1})"));

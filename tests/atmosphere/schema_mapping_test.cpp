@@ -56,7 +56,7 @@ namespace {
 namespace json = boost::json;
 using namespace atdata::atmosphere;
 
-// The `fields` of wire-format §6.2's example.
+// The `fields` of the sampleSchema example (a FeatureSample as Python publishes it).
 constexpr const char* kFeatureFields = R"([
     {"name": "features",
      "fieldType": {"$type": "ac.foundation.dataset.schemaType#ndarray", "dtype": "float32"},

@@ -66,7 +66,7 @@ TEST(ServiceUrl, Normalize) {
 
 TEST(Jwt, ExpiryDecoded) {
   EXPECT_EQ(jwt_expiry(make_jwt(R"({"sub":"did:plc:x","exp":1795572667,"iat":1})")), 1795572667);
-  // the real token the PDS issued in the recipe run
+  // a real token issued by the reference PDS
   EXPECT_EQ(
       jwt_expiry(
           "eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJIUzI1NiJ9."

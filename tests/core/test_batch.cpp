@@ -1,4 +1,5 @@
-// SampleBatch / DynamicBatch semantics (wire-format §1.6, B-DS-08/09/16/17).
+// SampleBatch / DynamicBatch semantics, as Python's SampleBatch (stacking,
+// columns, empty batches, unknown names).
 
 #include <gtest/gtest.h>
 

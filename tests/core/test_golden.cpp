@@ -239,7 +239,7 @@ TEST(GoldenTestSamples, ThreeFixtureSamples) {
     EXPECT_EQ(s.name, "test_sample_" + std::to_string(i));
     EXPECT_EQ(s.value, 10 * i);
     EXPECT_EQ(pack(s), std::vector<std::byte>(m.data.span().begin(), m.data.span().end()));
-    // Decoding as a type with different fields fails (wire-format §1.5).
+    // Decoding as a type with different fields fails, as in Python.
     EXPECT_THROW((void)unpack<FixtureMissingValue>(m.data), SchemaError);
     try {
       (void)unpack<FixtureExtraField>(m.data);

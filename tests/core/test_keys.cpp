@@ -1,4 +1,4 @@
-// Default sample keys: Python uuid.uuid1(0, 0) strings (wire-format §3.1).
+// Default sample keys: Python uuid.uuid1(0, 0) strings.
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// msgpack Reader/Writer: byte-exact writer families (wire-format §1.3/§1.4
+// msgpack Reader/Writer: byte-exact writer families (docs/format.md
 // reference encodings), reader acceptance of every standard family, and
 // hostile-input rejection.
 

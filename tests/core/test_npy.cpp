@@ -1,5 +1,5 @@
 // .npy (format A) and compact (format B) byte-level tests: every example of
-// wire-format §2.1 / §2.2, version 2/3 headers, Fortran order, and malformed
+// docs/format.md, version 2/3 headers, Fortran order, and malformed
 // inputs that must fail with DecodeError.
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
-// Typed samples (Boost.Describe): byte-exact packing (wire-format §1.4 worked
-// example), decoding rules of §1.5, zero-copy arrays, and malformed input.
+// Typed samples (Boost.Describe): byte-exact packing (docs/format.md's worked
+// example), the decoding rules, zero-copy arrays, and malformed input.
 
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@ using atdata::test::to_hex;
 
 namespace tsample {
 
-// wire-format §1.4 field list.
+// The worked example's field list.
 struct Worked {
   NDArray image;
   std::string label;
@@ -193,7 +193,7 @@ TEST(Sample, UnknownKeyMissingFieldAndMistype) {
   expect_schema_error<NameCount>(
       pack_map({{"name", "x"}, {"count", 1}, {"bogus", 2}}), "bogus",
       [](const std::string& m) { EXPECT_NE(m.find("unknown field"), std::string::npos); });
-  // B-PK-10: {"name":"test"} for {name, count}.
+  // {"name":"test"} for {name, count}: count is missing.
   expect_schema_error<NameCount>(pack_map({{"name", "test"}}), "count", [](const std::string& m) {
     EXPECT_NE(m.find("missing"), std::string::npos);
   });
@@ -243,7 +243,7 @@ TEST(Sample, IntegersAreRangeChecked) {
 }
 
 TEST(Sample, OptionalFields) {
-  // Missing optional fields → nullopt (B-PK-05 / §1.5 defaults).
+  // Missing optional fields → nullopt (Python's `= None` defaults).
   const auto a = unpack<Optionals>(shared(pack_map({{"required_field", "r"}})));
   EXPECT_EQ(a.required_field, "r");
   EXPECT_FALSE(a.optional_field);
@@ -292,7 +292,7 @@ TEST(Sample, ListFieldsRoundTrip) {
 }
 
 TEST(Sample, PrimitivesRoundTrip) {
-  // B-PK-02/03/04/07/08.
+  // str, int, float, bool and bytes.
   Prims p{"hello world", 42, 3.14159, true, {}};
   for (int i = 0; i < 256; ++i) p.by.push_back(static_cast<std::byte>(i));
   auto back = unpack<Prims>(SharedBytes::adopt(pack(p)));
@@ -375,7 +375,7 @@ TEST(Sample, MalformedInputs) {
   decode_error("82a46e616d65d401a5636f756e7401");    // ext value
   decode_error("dfffffffff");                        // huge map count
   decode_error("82a46e616d65dbffffffff61");          // str length beyond the end
-  // B-PK-09
+  // Not msgpack at all.
   EXPECT_THROW((void)unpack<NameCount>(SharedBytes::copy_of(std::string_view("not valid msgpack data"))),
                DecodeError);
   // Corrupt .npy inside the bin → DecodeError naming the field.

@@ -16,7 +16,7 @@ struct Case {
   V expected;
 };
 
-// Every example of wire-format §5.1, plus corner cases of braceexpand 0.1.7's
+// Every brace-expansion example of docs/format.md, plus corner cases of braceexpand 0.1.7's
 // algorithm (traced by hand through its parse_pattern / parse_sequence).
 TEST(BraceExpand, Table) {
   const Case cases[] = {

@@ -79,7 +79,7 @@ TEST(DatasetHttp, MissingShardIsHttpError) {
 }
 
 TEST(DatasetHttp, MetadataOverHttp) {
-  // fixmap {"split": "train", "samples": 10000} (wire-format §1.4 example)
+  // fixmap {"split": "train", "samples": 10000} (docs/format.md example)
   const unsigned char packed[] = {0x82, 0xa5, 's', 'p', 'l', 'i', 't', 0xa5, 't', 'r',  'a',  'i',
                                   'n',  0xa7, 's', 'a', 'm', 'p', 'l', 'e',  's', 0xcd, 0x27, 0x10};
   std::ofstream(kRun + "/www/dshttp-meta.msgpack", std::ios::binary)

@@ -1,6 +1,6 @@
 #pragma once
 // Shared by the atmosphere_* real-PDS suites: a logged-in client per account,
-// the FeatureSample type of the seed's complete example, and shard writing.
+// the FeatureSample type of Python atdata's complete example, and shard writing.
 
 #include <filesystem>
 #include <random>

@@ -1,4 +1,4 @@
-// The atmosphere layer against the real PDS: the seed's complete example end
+// The atmosphere layer against the real PDS: Python atdata's complete example end
 // to end (external file: URLs and PDS blobs), lenses, another account's
 // datasets, and resumable bulk publishing.
 
@@ -89,7 +89,7 @@ TEST(AtmospherePds, CompleteExampleWithExternalFileUrls) {
   EXPECT_EQ(entry.data_urls(), std::vector<std::string>{pattern});
   EXPECT_EQ(entry.metadata(), (json::object{{"split", "train"}, {"samples", 1000}}));
 
-  // The raw record is the seed's shape with {"$bytes"} metadata.
+  // The raw record has Python atdata 0.2's shape with {"$bytes"} metadata.
   atproto::Record raw = alice.run(
       alice.client.get_record(entry.uri().authority, entry.uri().collection, entry.uri().rkey));
   EXPECT_EQ(raw.value.at("$type"), "ac.foundation.dataset.record");

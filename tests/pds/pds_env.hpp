@@ -70,7 +70,8 @@ struct PdsEnv {
 };
 
 // An access token signed with the harness's HS256 secret whose exp is
-// `exp_offset` seconds from now (negative = already expired). recipe §6.
+// `exp_offset` seconds from now (negative = already expired); the harness
+// runs the PDS with a known HS256 secret, so tests can forge tokens.
 inline std::string mint_access_token(const PdsEnv& env, const std::string& did, std::int64_t exp_offset) {
   auto now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -39,7 +39,7 @@ test::PdsAccount fresh_account(asio::io_context& io, AtmosphereClient& client, c
   return a;
 }
 
-// createSession allows 30 logins per identifier in 5 minutes (recipe §5): the
+// createSession allows 30 logins per identifier in 5 minutes (the PDS's limit): the
 // budget counts down in the headers and the next login is refused by the
 // server. The reset is minutes away, beyond max_retry_wait, so the client
 // reports the server's error at once instead of sleeping.

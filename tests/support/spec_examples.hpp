@@ -7,7 +7,7 @@
 
 namespace atdata::test {
 
-// The 140-byte .npy of float32 [1, 2, 3] (wire-format §2.1 example A).
+// The 140-byte .npy of float32 [1, 2, 3] (numpy's np.save; docs/format.md).
 inline std::string npy_example_a_hex() {
   std::string header =
       "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }" + std::string(60, ' ') + "\n";
@@ -20,7 +20,7 @@ inline std::string npy_example_a_hex() {
          "00004040";
 }
 
-// The 218-byte packed sample of the wire-format §1.4 worked example.
+// The 218-byte packed sample of docs/format.md's worked example.
 inline std::string worked_example_hex() {
   return "89"
          "a5696d616765"

@@ -3,7 +3,6 @@
 // plus an in-memory did:plc directory (@did-plc/server, Database.mock()) in ONE
 // node process, bound to loopback only. Used by tools/pds/ctest-fixture.sh
 // (CTest fixture for tests/pds) and tools/pds/start-dev.sh (demo).
-// Derived from the tested launcher in the project's PDS recipe.
 //
 // Every PDS_* variable understood by @atproto/pds (see
 // node_modules/@atproto/pds/dist/config/env.js) can be set in the

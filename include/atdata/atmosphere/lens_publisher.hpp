@@ -145,9 +145,8 @@ class LensLoader {
   // Lenses whose sourceSchema equals `source_schema` and, when given, whose
   // targetSchema equals `target_schema`, in listing order (all pages of 100;
   // Python atdata asked for one page of 1000, which the SDK rejects).
-  boost::asio::awaitable<std::vector<Listed<LensRecord>>> find_by_schemas(std::string source_schema,
-                                                                          std::string target_schema = {},
-                                                                          std::string repo = {});
+  boost::asio::awaitable<std::vector<Listed<LensRecord>>> find_by_schemas(
+      AtUri source_schema, std::optional<AtUri> target_schema = std::nullopt, std::string repo = {});
 
  private:
   atproto::AtmosphereClient* client_;

@@ -1,8 +1,8 @@
 #pragma once
 // AtmosphereClient: an ATProto account session on its PDS — login, portable
 // session strings, token refresh, records, blobs and identity resolution —
-// the C++ counterpart of atdata's Python AtmosphereClient (api-surface §1,
-// wire-format §7), as coroutines on one io_context.
+// the C++ counterpart of atdata's Python AtmosphereClient, as coroutines on
+// one io_context.
 //
 // Sessions: login() uses com.atproto.server.createSession and takes did and
 // handle from its answer; when the answer carries a DID document, calls move
@@ -39,6 +39,7 @@
 #include "atdata/atproto/session.hpp"
 #include "atdata/atproto/xrpc_client.hpp"
 #include "atdata/core/shared_bytes.hpp"
+#include "atdata/io/asio_build.hpp"
 #include "atdata/net/http_client.hpp"
 #include "atdata/net/http_options.hpp"
 
@@ -129,7 +130,7 @@ class AtmosphereClient {
   // XrpcError as the server says (AuthenticationRequired, AuthFactorTokenRequired, …).
   boost::asio::awaitable<void> login(std::string identifier, std::string password,
                                      std::string auth_factor_token = {});
-  // Imports a Python-SDK session string (wire-format §7.3), refreshes it if
+  // Imports a Python-SDK session string (see session.hpp), refreshes it if
   // due, and checks it with com.atproto.server.getSession (which also sets
   // the current handle). On failure the client stays unauthenticated.
   boost::asio::awaitable<void> login_with_session(std::string session_string);
@@ -191,7 +192,8 @@ class AtmosphereClient {
   boost::asio::awaitable<BlobStream> open_blob(std::string did, std::string cid);
   // The whole blob (≤ options.max_blob_bytes), CID-verified.
   boost::asio::awaitable<SharedBytes> get_blob(std::string did, std::string cid);
-  // "<pds>/xrpc/com.atproto.sync.getBlob?did=<did>&cid=<cid>" (wire §7.6).
+  // "<pds>/xrpc/com.atproto.sync.getBlob?did=<did>&cid=<cid>", concatenated as
+  // Python atdata does (no percent-encoding).
   boost::asio::awaitable<std::string> get_blob_url(std::string did, std::string cid);
 
   // ---- identity --------------------------------------------------------------

@@ -21,7 +21,7 @@ struct DidDocument {
 
 // Reads `id`, `alsoKnownAs` and the PDS service: the entry whose `id` is
 // "#atproto_pds" or "<did>#atproto_pds" and whose `type` is
-// "AtprotoPersonalDataServer" (wire-format §7.1). A serviceEndpoint that is not
+// "AtprotoPersonalDataServer", as the Python SDK picks it. A serviceEndpoint that is not
 // an http(s) URL is ignored. Throws RecordError when `doc` is not an object with
 // a string `id`. Accepts both the legacy and the Multikey key formats (keys are
 // not read here).

@@ -1,7 +1,8 @@
 #pragma once
 // Identity resolution: handle → DID → DID document → PDS endpoint, so a
 // client reads another account's repository and blobs on *that* account's
-// PDS (wire-format §7.7 — the seed only worked when both shared a PDS).
+// PDS (Python atdata 0.2 asked its own PDS, which only works when both
+// accounts share one).
 //
 //  * handle → DID: com.atproto.identity.resolveHandle on a resolver service
 //    (the caller's PDS by default), then https://<handle>/.well-known/atproto-did.
@@ -20,6 +21,7 @@
 #include <string_view>
 
 #include "atdata/atproto/did_doc.hpp"
+#include "atdata/io/asio_build.hpp"
 #include "atdata/net/http_client.hpp"
 
 namespace atdata::atproto {

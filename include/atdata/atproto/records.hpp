@@ -17,7 +17,7 @@ struct RecordRef {
   std::string cid;  // CID of the record block (dag-cbor, "bafyrei…")
 };
 
-// A record as getRecord / listRecords return it: uri + cid + value (the seed
+// A record as getRecord / listRecords return it: uri + cid + value (Python atdata 0.2
 // discarded uri and cid; they are kept here so listed records can be
 // addressed and checked).
 struct Record {
@@ -62,7 +62,7 @@ struct WriteResult {
 };
 
 // {"$type":"blob","ref":{"$link":CID},"mimeType":…,"size":…} — the blob
-// reference records embed (wire-format §6.1).
+// reference records embed (docs/format.md, "ATProto records").
 struct BlobRef {
   std::string cid;
   std::string mime_type;

@@ -1,6 +1,6 @@
 #pragma once
 // An ATProto login session and its portable string form, shared with the
-// Python SDK (wire-format §7.3):  handle:::did:::accessJwt:::refreshJwt:::pds
+// Python atproto SDK:  handle:::did:::accessJwt:::refreshJwt:::pds
 // Sessions hold bearer tokens: nothing here prints them, and parse errors
 // describe the shape of the input, never its content.
 
@@ -25,7 +25,7 @@ struct Session {
 inline constexpr std::string_view kDefaultService = "https://bsky.social";
 
 // Exactly the SDK string. `endpoint_with_xrpc` reproduces the SDK quirk of
-// exporting "<base>/xrpc" when no didDoc named the PDS (§7.3).
+// exporting "<base>/xrpc" when no didDoc named the PDS.
 std::string format_session_string(const Session& s, bool endpoint_with_xrpc = false);
 
 // Splits on ":::"; 5 fields (current) or 4 (legacy: endpoint = https://bsky.social).
@@ -34,7 +34,7 @@ std::string format_session_string(const Session& s, bool endpoint_with_xrpc = fa
 Session parse_session_string(std::string_view s);
 
 // Normalizes a service URL: strips trailing "/" and a trailing "/xrpc";
-// empty means kDefaultService (AtmosphereClient(base_url="") in the seed).
+// empty means kDefaultService (as Python's AtmosphereClient(base_url="")).
 std::string normalize_service_url(std::string_view url);
 
 // The `exp` claim (Unix seconds) of a JWT, read without verifying the

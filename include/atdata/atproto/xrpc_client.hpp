@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "atdata/atproto/rate_limit.hpp"
+#include "atdata/io/asio_build.hpp"
 #include "atdata/net/http_client.hpp"
 #include "atdata/net/http_message.hpp"
 

@@ -5,7 +5,7 @@
 // bin left as bytes). Fields are (name, Value) pairs; packing writes them
 // back byte-identically to Python.
 //
-// With a schema, decoding follows wire-format §1.5 like the typed path:
+// With a schema, decoding follows the same rules as the typed path:
 // unknown key / missing required field / wrong kind → SchemaError naming the
 // field; optional fields may be null or missing (→ null); ndarray fields are
 // decoded from bin (zero-copy when given SharedBytes); `any` fields decode

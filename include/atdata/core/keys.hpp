@@ -1,6 +1,6 @@
 #pragma once
 // Default WebDataset sample keys: the string form of Python's
-// `uuid.uuid1(node=0, clock_seq=0)` (wire-format §3.1):
+// `uuid.uuid1(node=0, clock_seq=0)`:
 //
 //   tttttttt-tttt-1ttt-8000-000000000000
 //

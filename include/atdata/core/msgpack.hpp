@@ -3,8 +3,8 @@
 //
 // Why hand-written: the Debian msgpack-c package cannot be installed beside
 // Boost 1.81, and we need two things a generic library does not give cheaply:
-// (1) output byte-identical to Python `msgpack.packb` defaults (wire-format
-// §1.3: smallest integer family, floats always float64, bin for bytes), and
+// (1) output byte-identical to Python `msgpack.packb` defaults (smallest
+// integer family, floats always float64, bin for bytes; docs/format.md), and
 // (2) a reader that hands out str/bin as views into the input (or SharedBytes
 // slices sharing its owner), so sample decoding does not copy array payloads.
 //

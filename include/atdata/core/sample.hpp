@@ -8,9 +8,9 @@
 //   };
 //   BOOST_DESCRIBE_STRUCT(ImageSample, (), (image, label, score))
 //
-// packs to exactly the bytes Python `sample.packed` produces (wire-format
-// §1.2–1.3: one msgpack map, public members in declaration order, base-class
-// members first) and unpacks from any packed map with the same field names.
+// packs to exactly the bytes Python `sample.packed` produces (one msgpack
+// map, public members in declaration order, base-class members first; see
+// docs/format.md) and unpacks from any packed map with the same field names.
 //
 // Field kinds (C++ type → wire):
 //   std::string                   str
@@ -24,7 +24,7 @@
 //   std::optional<T>              nil or T; may be missing on read
 //   atdata::Value                 anything (decoded generically)
 //
-// Decoding (wire-format §1.5): map order is irrelevant; an unknown key, a
+// Decoding: map order is irrelevant; an unknown key, a
 // missing non-optional field or a value of the wrong kind is a SchemaError
 // naming the field; malformed msgpack is a DecodeError with the byte offset.
 // unpack() from a SharedBytes makes NDArray and Bytes fields zero-copy views

@@ -1,5 +1,5 @@
 #pragma once
-// Batches of decoded samples (wire-format §1.6, Python `SampleBatch`).
+// Batches of decoded samples (Python `SampleBatch`).
 //
 // SampleBatch<T> (typed) and DynamicBatch hold the samples and, built once at
 // construction, one contiguous NDArray per array field with a leading batch

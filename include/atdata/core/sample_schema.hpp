@@ -1,11 +1,11 @@
 #pragma once
 // SampleSchema: the run-time description of a sample type — what a typed C++
 // struct says at compile time, and what an `ac.foundation.dataset.sampleSchema`
-// record says on the network (wire-format §6.2). DynamicSample decodes and
+// record says on the network (docs/format.md). DynamicSample decodes and
 // packs samples against it.
 //
 // Field kinds follow the schema record: the primitives str/int/float/bool/
-// bytes, ndarray (dtype informational only: readers ignore it, §6.2), list
+// bytes, ndarray (dtype informational only: the payload carries its own), list
 // (items recursive; no items = list of anything) and `any` (what a reader
 // uses when nothing is known: values decode generically, bin stays bytes).
 // Optionality is a flag on the field, not a kind: the FieldType is always the

@@ -1,14 +1,13 @@
 #pragma once
 // atdata::Value: one dynamically typed sample value — what a packed msgpack
 // value decodes to when no C++ type is known (DynamicSample fields, metadata
-// maps, `atdata cat`). It covers exactly the wire-format §1 value kinds plus
+// maps, `atdata cat`). It covers exactly the packed-sample value kinds plus
 // maps: null, bool, int, float, str, bytes, ndarray, list, map.
 //
 // Integers: msgpack spans [-2^63, 2^64-1]; a Value stores int64 whenever the
 // number fits and uint64 only above INT64_MAX, so equal numbers compare equal
 // whatever family they were read from. Maps keep insertion (wire) order and
-// have string keys only (wire-format §1.5: Python atdata's maps are keyed by
-// field names).
+// have string keys only (Python atdata's maps are keyed by field names).
 //
 // Bytes is SharedBytes: decoding from a SharedBytes buffer makes bin values
 // zero-copy slices that keep the buffer alive.
@@ -139,7 +138,7 @@ using Value = atdata::Value;
 // bin becomes Bytes (a shared slice when the Reader has an owner), float32
 // widens to double; map keys must be str (DecodeError otherwise).
 Value read_value(Reader& r);
-// Python-identical encoding; NDArray as .npy v1.0 in bin (wire-format §1.3).
+// Python-identical encoding; NDArray as .npy v1.0 in bin.
 void write_value(Writer& w, const Value& v);
 
 // Whole-buffer helpers: exactly one value, no trailing bytes.

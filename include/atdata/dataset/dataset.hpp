@@ -1,7 +1,7 @@
 #pragma once
 // atdata::Dataset<T>: a WebDataset of packed samples of a described struct T
 // (and DynamicDataset over a run-time SampleSchema), as Python's
-// `atdata.Dataset[T](url)` (api-surface §8, wire-format §3–5).
+// `atdata.Dataset[T](url)` (byte formats: docs/format.md).
 //
 //   atdata::Dataset<ImageSample> ds("data/train-{000000..000099}.tar");
 //   for (const auto& batch : ds.ordered(32)) { … batch.stacked<&ImageSample::image>() … }
@@ -25,6 +25,7 @@
 #include "atdata/core/sample.hpp"
 #include "atdata/core/sample_batch.hpp"
 #include "atdata/dataset/raw_loader.hpp"
+#include "atdata/io/asio_build.hpp"
 #include "atdata/io/blocking.hpp"
 
 namespace atdata {
@@ -63,8 +64,7 @@ class DatasetOptions {
 };
 
 // The msgpack member of a raw sample; ShardError naming shard, key and the
-// offset of the sample's first member if the sample has none (wire-format
-// §3.2 step 8).
+// offset of the sample's first member if the sample has none.
 const SharedBytes& msgpack_member(const RawSample& raw);
 
 // Decodes one raw sample as DynamicDataset does: against `schema`, or
@@ -201,7 +201,7 @@ class DatasetBase {
 
   // The URL pattern as given.
   const std::string& url() const noexcept { return url_; }
-  // The fully expanded shard list (wire-format §5.1), all ranks.
+  // The fully expanded shard list (webdataset's expand_urls), all ranks.
   std::vector<std::string> shard_list() const;
   std::vector<std::string> list_shards() const { return shard_list(); }
   const DatasetOptions& options() const noexcept { return options_; }
@@ -246,7 +246,7 @@ class Dataset : public detail::DatasetBase {
     return SampleLoader(config(1, std::nullopt, resume), {});
   }
 
-  // Buffered shard + sample shuffle (wire-format §4), reproducible per
+  // Buffered shard + sample shuffle (webdataset's algorithm), reproducible per
   // (seed, epoch).
   BatchLoader shuffled(ShuffleOptions shuffle, std::size_t batch_size = 1,
                        std::optional<IterationState> resume = {}) const {

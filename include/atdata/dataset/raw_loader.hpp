@@ -1,5 +1,5 @@
 #pragma once
-// The type-erased part of Dataset iteration (wire-format §4): shard list →
+// The type-erased part of Dataset iteration (webdataset's pipeline): shard list →
 // shard shuffle → rank split → tar → raw samples → sample shuffle → groups of
 // batch_size. Only the final decode of each group is templated (dataset.hpp),
 // so this pipeline is compiled once.
@@ -15,6 +15,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "atdata/dataset/shard_opener.hpp"
+#include "atdata/io/asio_build.hpp"
 #include "atdata/io/shard_reader.hpp"
 
 namespace atdata {

@@ -1,5 +1,5 @@
 #pragma once
-// Maps a shard URL to a ByteSource (wire-format §5.2). Plain paths, "file:"
+// Maps a shard URL to a ByteSource (docs/format.md, "Shard URLs"). Plain paths, "file:"
 // URLs, "-" (stdin) and http(s):// (streaming GET from the net layer; non-2xx
 // → HttpError) are built in; other schemes (ATProto blobs, …) or a customised
 // http client are added with register_shard_scheme, so the dataset code stays
@@ -10,6 +10,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "atdata/io/asio_build.hpp"
 #include "atdata/io/byte_source.hpp"
 
 namespace atdata {

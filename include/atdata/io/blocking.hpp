@@ -24,6 +24,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "atdata/io/asio_build.hpp"
+
 namespace atdata {
 
 namespace asio = boost::asio;

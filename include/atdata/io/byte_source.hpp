@@ -15,6 +15,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "atdata/core/shared_bytes.hpp"
+#include "atdata/io/asio_build.hpp"
 
 namespace atdata {
 

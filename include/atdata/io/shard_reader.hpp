@@ -1,6 +1,6 @@
 #pragma once
-// Shard → raw samples, as webdataset's tarfile_to_samples does (wire-format
-// §3.2): consecutive regular members sharing a key form one sample. Member
+// Shard → raw samples, as webdataset's tarfile_to_samples does (docs/format.md):
+// consecutive regular members sharing a key form one sample. Member
 // payloads are zero-copy slices of the source's chunks whenever possible.
 
 #include <cstddef>

@@ -1,6 +1,7 @@
 #pragma once
 // Shard URL strings → shard URLs, exactly as webdataset's expand_urls with
-// braceexpand 0.1.7 (wire-format §5.1), plus the URL-scheme rules of gopen.
+// braceexpand 0.1.7 (docs/format.md, "Shard URLs"), plus the URL-scheme
+// rules of webdataset's gopen.
 
 #include <cstddef>
 #include <string>

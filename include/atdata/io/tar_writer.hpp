@@ -1,6 +1,6 @@
 #pragma once
 // Shard writers, byte-compatible with webdataset's TarWriter / ShardWriter
-// (wire-format §3.1): one member "<key>.<ext>" per field, extensions in
+// (docs/format.md): one member "<key>.<ext>" per field, extensions in
 // sorted order, ustar headers (mode 0444, user/group "bigdata"), the stream
 // zero-padded to a multiple of 10240 bytes, optional compression.
 

@@ -13,6 +13,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "atdata/io/asio_build.hpp"
 #include "atdata/io/byte_source.hpp"
 #include "atdata/net/http_client.hpp"
 

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "atdata/core/shared_bytes.hpp"
+#include "atdata/io/asio_build.hpp"
 #include "atdata/net/http_message.hpp"
 #include "atdata/net/http_options.hpp"
 

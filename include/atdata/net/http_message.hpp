@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "atdata/core/shared_bytes.hpp"
+#include "atdata/io/asio_build.hpp"
 
 namespace atdata::net {
 
