@@ -17,6 +17,7 @@
 
 namespace atdata::cli {
 
+namespace fs = std::filesystem;
 namespace json = boost::json;
 using atproto::AtmosphereClient;
 
@@ -183,19 +184,22 @@ int run_whoami(const std::vector<std::string>& args, std::ostream& out, std::ost
       if (const auto* d = o->if_contains("did"); d && d->is_string()) did = std::string(d->get_string());
     }
     const std::string pds = client.service_url();
+    // Only a session-file login has a path to show (and there may be no
+    // configuration directory at all when the environment logs in).
+    const bool from_file = c.source() == CredentialSource::session_file;
     if (p.flag("--json")) {
       json::object o;
       o["handle"] = handle;
       o["did"] = did;
       o["pds"] = pds;
       o["source"] = json_name(c.source());
-      if (c.source() == CredentialSource::session_file) o["session_file"] = c.session_path().string();
+      if (from_file) o["session_file"] = c.session_path().string();
       out << json::serialize(o) << "\n";
     } else {
       out << "handle\t" << tsv_cell(handle) << "\n"
           << "did\t" << did << "\n"
           << "pds\t" << tsv_cell(pds) << "\n"
-          << "source\t" << tsv_cell(describe(c.source(), c.session_path())) << "\n";
+          << "source\t" << tsv_cell(describe(c.source(), from_file ? c.session_path() : fs::path())) << "\n";
     }
     return kExitOk;
   });

@@ -229,6 +229,20 @@ TEST_F(CliAccount, LoginWhoamiStoredSessionRefreshAndLogout) {
   ::setenv("ATDATA_HANDLE", bob.handle.c_str(), 1);
   ::setenv("ATDATA_PASSWORD", bob.password.c_str(), 1);
   auto as_bob = run("whoami", {"--json"});
+  {
+    // An environment login needs no configuration directory at all.
+    const std::string home = std::getenv("HOME") ? std::getenv("HOME") : "";
+    ::unsetenv("ATDATA_CONFIG_DIR");
+    ::unsetenv("XDG_CONFIG_HOME");
+    ::unsetenv("HOME");
+    auto plain_bob = run("whoami", {});
+    if (!home.empty()) ::setenv("HOME", home.c_str(), 1);
+    ::setenv("ATDATA_CONFIG_DIR", cfg.c_str(), 1);
+    EXPECT_EQ(plain_bob.status, 0) << plain_bob.err;
+    EXPECT_NE(plain_bob.out.find("did\t" + bob.did + "\n"), std::string::npos) << plain_bob.out;
+    EXPECT_NE(plain_bob.out.find("source\tenvironment (ATDATA_HANDLE, ATDATA_PASSWORD)\n"), std::string::npos)
+        << plain_bob.out;
+  }
   ::unsetenv("ATDATA_HANDLE");
   ::unsetenv("ATDATA_PASSWORD");
   ASSERT_EQ(as_bob.status, 0) << as_bob.err;
