@@ -20,6 +20,7 @@
 #include "atdata/dataset/dataset.hpp"
 #include "atdata/error.hpp"
 #include "atdata/io/shard_urls.hpp"
+#include "common.hpp"
 
 namespace atdata::cli {
 namespace {
@@ -326,7 +327,8 @@ const char* kUsage = "usage: atdata cat URL|AT_URI [...] [--schema FILE] [--limi
 
 // The shards of an at:// dataset record (blobs stream from the owner's PDS,
 // CID-checked) and, unless --schema overrides it, the record's own schema.
-// Reading public records needs no login: ATDATA_PDS_URL / ATDATA_PLC_URL only.
+// Reading public records needs no login: the PDS and PLC URLs come from
+// ATDATA_PDS_URL / ATDATA_PLC_URL, else from the session file.
 struct AtDataset {
   std::vector<std::string> shards;
   ShardOpener opener;
@@ -334,8 +336,9 @@ struct AtDataset {
 };
 
 AtDataset resolve_at_dataset(const std::string& uri, bool want_schema) {
+  const std::optional<StoredSession> stored = stored_session();
   asio::io_context io;
-  atproto::AtmosphereClient client(io.get_executor(), atproto::AtmosphereClient::options_from_env());
+  atproto::AtmosphereClient client(io.get_executor(), client_options(stored ? &*stored : nullptr));
   const atmosphere::AtUri at = atmosphere::AtUri::parse(uri);
   DatasetOptions base;
   auto src = run_blocking(io, atmosphere::dataset_source(client, at, std::move(base)));
@@ -380,8 +383,9 @@ int run_cat(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     const std::string& a = args[i];
     if (a == "--schema" || a == "--limit") {
       if (i + 1 >= args.size()) {
-        err << "atdata cat: " << a << " needs a value\n" << kUsage << "\n";
-        return 2;
+        print_error(err, a + " needs a value");
+        err << kUsage << "\n";
+        return kExitUsage;
       }
       const std::string& v = args[++i];
       if (a == "--schema") {
@@ -390,8 +394,9 @@ int run_cat(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         std::uint64_t n = 0;
         auto r = std::from_chars(v.data(), v.data() + v.size(), n);
         if (r.ec != std::errc() || r.ptr != v.data() + v.size()) {
-          err << "atdata cat: --limit needs a non-negative integer, got '" << v << "'\n";
-          return 2;
+          print_error(err, "--limit needs a non-negative integer, got '" + v + "'");
+          err << kUsage << "\n";
+          return kExitUsage;
         }
         limit = n;
       }
@@ -399,15 +404,17 @@ int run_cat(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       out << kUsage << "\n";
       return 0;
     } else if (a.size() > 1 && a[0] == '-' && a != "-") {
-      err << "atdata cat: unknown option '" << a << "'\n" << kUsage << "\n";
-      return 2;
+      print_error(err, "unknown option '" + a + "'");
+      err << kUsage << "\n";
+      return kExitUsage;
     } else {
       urls.push_back(a);
     }
   }
   if (urls.empty()) {
+    print_error(err, "give at least one URL or AT_URI");
     err << kUsage << "\n";
-    return 2;
+    return kExitUsage;
   }
   try {
     std::shared_ptr<const SampleSchema> schema;
@@ -454,11 +461,8 @@ int run_cat(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return 0;
   } catch (const std::exception& e) {
     out.flush();
-    std::string msg = e.what();
-    for (char& c : msg)
-      if (c == '\n') c = ' ';
-    err << "atdata cat: " << msg << "\n";
-    return 1;
+    print_error(err, e.what());
+    return exit_status_for(e);
   }
 }
 

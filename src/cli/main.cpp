@@ -3,37 +3,59 @@
 #include <string>
 #include <vector>
 
+#include "account.hpp"
 #include "cat.hpp"
+#include "common.hpp"
 #include "progress.hpp"
 #include "publish.hpp"
+#include "records.hpp"
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
   const char* usage =
       "usage: atdata <command> [args]\n"
-      "commands:\n"
+      "account:\n"
+      "  login HANDLE [--pds URL] [--password-stdin]       log in and save the session\n"
+      "  whoami [--json]                                   show the account commands act as\n"
+      "  logout                                            revoke and remove the saved session\n"
+      "records (--json on list/show; --repo HANDLE_OR_DID lists another account, no login needed):\n"
+      "  schema publish FILE [--name N] [--version V]      publish a sampleSchema record\n"
+      "  schema list | schema show AT_URI\n"
+      "  dataset publish SHARDS --name N --schema-uri URI  publish a dataset record (alias: publish)\n"
+      "  dataset list | dataset show AT_URI\n"
+      "  lens publish --name N --source URI --target URI   publish a lens record\n"
+      "  lens list | lens show AT_URI\n"
+      "data:\n"
       "  cat URL|AT_URI [...] [--schema FILE] [--limit N]  print samples as JSON lines\n"
-      "  publish SHARDS --name N --schema-uri URI [...]    publish one dataset record\n"
       "  publish-records COLLECTION FILE [...]             bulk-publish JSON-lines records\n"
-      "  ls [REPO] [--schemas]                             list dataset or schema records\n"
-      "ATProto commands log in from ATDATA_HANDLE + ATDATA_PASSWORD (or ATDATA_SESSION),\n"
-      "ATDATA_PDS_URL and ATDATA_PLC_URL. `atdata <command> --help` shows its options.\n";
+      "  ls [REPO] [--schemas]                             same as dataset list / schema list\n"
+      "Credentials: ATDATA_HANDLE + ATDATA_PASSWORD, else ATDATA_SESSION, else the session saved by\n"
+      "`atdata login` ($ATDATA_CONFIG_DIR, $XDG_CONFIG_HOME/atdata or ~/.config/atdata). ATDATA_PDS_URL\n"
+      "and ATDATA_PLC_URL choose the servers. Exit status: 0 ok, 1 error, 2 usage, 3 not logged in or\n"
+      "credentials refused, 4 not found. `atdata <command> --help` shows a command's options.\n";
   if (argc < 2) {
     std::cerr << usage;
-    return 2;
+    return atdata::cli::kExitUsage;
   }
   std::string cmd = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   namespace cli = atdata::cli;
   const auto progress = cli::is_terminal(std::cerr) ? cli::ProgressMode::terminal : cli::ProgressMode::lines;
+  if (cmd == "login") return cli::run_login(args, std::cin, std::cout, std::cerr);
+  if (cmd == "whoami") return cli::run_whoami(args, std::cout, std::cerr);
+  if (cmd == "logout") return cli::run_logout(args, std::cout, std::cerr);
+  if (cmd == "schema") return cli::run_schema(args, std::cout, std::cerr);
+  if (cmd == "dataset") return cli::run_dataset(args, std::cout, std::cerr, progress);
+  if (cmd == "lens") return cli::run_lens(args, std::cout, std::cerr);
   if (cmd == "cat") return cli::run_cat(args, std::cout, std::cerr);
   if (cmd == "publish") return cli::run_publish(args, std::cout, std::cerr, progress);
   if (cmd == "publish-records") return cli::run_publish_records(args, std::cout, std::cerr, progress);
   if (cmd == "ls") return cli::run_ls(args, std::cout, std::cerr);
-  if (cmd == "-h" || cmd == "--help") {
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::cout << usage;
-    return 0;
+    return cli::kExitOk;
   }
-  std::cerr << "atdata: unknown command '" << cmd << "'\n" << usage;
-  return 2;
+  cli::print_error(std::cerr, "unknown command '" + cmd + "'");
+  std::cerr << usage;
+  return cli::kExitUsage;
 }

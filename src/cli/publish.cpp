@@ -3,57 +3,33 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <memory>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include "args.hpp"
 #include "atdata/atmosphere/bulk.hpp"
 #include "atdata/atmosphere/dataset_publisher.hpp"
-#include "atdata/atmosphere/index.hpp"
 #include "atdata/atproto/atmosphere_client.hpp"
 #include "atdata/error.hpp"
-#include "atdata/io/blocking.hpp"
 #include "atdata/io/shard_urls.hpp"
+#include "common.hpp"
 #include "progress.hpp"
 
 namespace atdata::cli {
 
-namespace asio = boost::asio;
 namespace json = boost::json;
 using atproto::AtmosphereClient;
 
 namespace {
 
 constexpr const char* kPublishUsage =
-    "usage: atdata publish SHARDS --name NAME --schema-uri AT_URI [--blobs] [--description TEXT]\n"
-    "                      [--tag TAG]... [--license SPDX] [--metadata-url URL] [--rkey KEY]\n"
-    "                      [--in-flight N] [--no-progress]";
+    "usage: atdata dataset publish SHARDS --name NAME --schema-uri AT_URI [--blobs] [--description TEXT]\n"
+    "                              [--tag TAG]... [--license SPDX] [--metadata-url URL] [--rkey KEY]\n"
+    "                              [--in-flight N] [--no-progress]\n"
+    "       (`atdata publish …` is the same command)";
 constexpr const char* kRecordsUsage =
     "usage: atdata publish-records COLLECTION FILE|- [--job-key KEY] [--in-flight N]\n"
     "                              [--max-ops N] [--no-progress]";
-constexpr const char* kLsUsage = "usage: atdata ls [REPO] [--schemas]";
-
-// Runs a command body with the error policy every command shares: usage
-// errors exit 2 with the usage text, library errors exit 1 with one line.
-template <class F>
-int guarded(const char* command, const char* usage, std::ostream& err, F&& body) {
-  try {
-    return body();
-  } catch (const UsageError& e) {
-    err << "atdata " << command << ": " << e.what() << "\n" << usage << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    err << "atdata " << command << ": " << e.what() << "\n";
-    return 1;
-  }
-}
-
-std::unique_ptr<AtmosphereClient> login(asio::io_context& io) {
-  return run_blocking(io, AtmosphereClient::from_env(io.get_executor()));
-}
 
 // JSON lines, one record object per non-blank line; errors name the line.
 std::vector<json::object> read_records(const std::string& path) {
@@ -86,7 +62,7 @@ bool draws(ProgressMode mode) {
 
 int run_publish(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
                 ProgressMode mode) {
-  return guarded("publish", kPublishUsage, err, [&] {
+  return guarded(kPublishUsage, err, [&] {
     auto p = parse_args(args,
                         {"--name", "--schema-uri", "--description", "--tag", "--license", "--metadata-url",
                          "--rkey", "--in-flight"},
@@ -123,19 +99,18 @@ int run_publish(const std::vector<std::string>& args, std::ostream& out, std::os
           throw InvalidArgument("shard file '" + path + "' does not exist or is not a regular file");
       }
     }
-    asio::io_context io;
-    auto client = login(io);
-    atmosphere::DatasetPublisher publisher(*client);
+    Connection c(err);
+    atmosphere::DatasetPublisher publisher(c.logged_in());
     atmosphere::AtUri uri;
     if (p.flag("--blobs")) {
       ProgressBar bar(err, "uploading", "shards", mode == ProgressMode::terminal);
       rec.max_in_flight = in_flight;
       if (draws(mode)) rec.on_progress = [&](std::size_t done, std::size_t total) { bar.update(done, total); };
-      uri = run_blocking(io, publisher.publish_with_blob_files(std::move(paths), schema_uri, std::move(rec)));
+      uri = c.run(publisher.publish_with_blob_files(std::move(paths), schema_uri, std::move(rec)));
       bar.finish();
     } else {
       std::vector<std::string> urls{shards};  // stored verbatim, pattern unexpanded
-      uri = run_blocking(io, publisher.publish_with_urls(std::move(urls), schema_uri, std::move(rec)));
+      uri = c.run(publisher.publish_with_urls(std::move(urls), schema_uri, std::move(rec)));
     }
     out << uri.str() << "\n";
     return 0;
@@ -144,7 +119,7 @@ int run_publish(const std::vector<std::string>& args, std::ostream& out, std::os
 
 int run_publish_records(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
                         ProgressMode mode) {
-  return guarded("publish-records", kRecordsUsage, err, [&] {
+  return guarded(kRecordsUsage, err, [&] {
     auto p = parse_args(args, {"--job-key", "--in-flight", "--max-ops"}, {"--no-progress"});
     if (p.help) {
       out << kRecordsUsage << "\n";
@@ -158,54 +133,20 @@ int run_publish_records(const std::vector<std::string>& args, std::ostream& out,
     if (p.flag("--no-progress")) mode = ProgressMode::off;
     std::vector<json::object> records = read_records(p.positional[1]);
 
-    asio::io_context io;
-    auto client = login(io);
+    Connection c(err);
+    AtmosphereClient& client = c.logged_in();
     ProgressBar bar(err, "publishing", "records", mode == ProgressMode::terminal);
     if (draws(mode)) {
       o.on_progress = [&](const atmosphere::BulkProgress& pr) {
         bar.update(pr.skipped + pr.written, pr.total, pr.skipped);
       };
     }
-    atmosphere::BulkPublisher bulk(*client);
-    auto r = run_blocking(io, bulk.publish_records(p.positional[0], std::move(records), std::move(o)));
+    atmosphere::BulkPublisher bulk(client);
+    auto r = c.run(bulk.publish_records(p.positional[0], std::move(records), std::move(o)));
     bar.finish();
     for (const auto& u : r.uris) out << u.str() << "\n";
     err << "published " << r.uris.size() << " records: " << r.written << " written, " << r.skipped
         << " already present, " << r.batches << " applyWrites calls (job " << r.job_key << ")\n";
-    return 0;
-  });
-}
-
-int run_ls(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  return guarded("ls", kLsUsage, err, [&] {
-    auto p = parse_args(args, {}, {"--schemas"});
-    if (p.help) {
-      out << kLsUsage << "\n";
-      return 0;
-    }
-    if (p.positional.size() > 1) throw UsageError("give at most one REPO (a handle or DID)");
-    const std::string repo = p.positional.empty() ? std::string() : p.positional[0];
-    asio::io_context io;
-    // Another repository is public: no login needed when credentials are absent.
-    std::unique_ptr<AtmosphereClient> client;
-    if (repo.empty() || AtmosphereClient::env_has_credentials()) {
-      client = login(io);
-    } else {
-      client = std::make_unique<AtmosphereClient>(io.get_executor(), AtmosphereClient::options_from_env());
-    }
-    atmosphere::AtmosphereIndex index(*client);
-    if (p.flag("--schemas")) {
-      for (const auto& s : run_blocking(io, index.list_schemas(repo))) {
-        out << s.uri() << "\t" << s.record().name << "\t" << s.record().version << "\n";
-      }
-    } else {
-      for (const auto& e : run_blocking(io, index.list_datasets(repo))) {
-        const auto urls = e.data_urls();
-        out << e.uri() << "\t" << e.name() << "\t" << e.schema_ref() << "\t"
-            << (urls.empty() ? std::to_string(e.record().storage.blobs.size()) + " blobs" : urls.front())
-            << "\n";
-      }
-    }
     return 0;
   });
 }

@@ -1,8 +1,8 @@
 #pragma once
-// The ATProto commands of the `atdata` CLI. Each logs in from the
-// environment (ATDATA_HANDLE + ATDATA_PASSWORD or ATDATA_SESSION, with
-// ATDATA_PDS_URL and ATDATA_PLC_URL), prints results on `out` (one AT-URI or
-// record per line) and progress and errors on `err`. See docs/cli.md.
+// The publishing commands of the `atdata` CLI. Each logs in like every
+// command (ATDATA_HANDLE + ATDATA_PASSWORD, else ATDATA_SESSION, else the
+// session file of `atdata login`; see common.hpp), prints results on `out`
+// (one AT-URI per line) and progress and errors on `err`. See docs/cli.md.
 
 #include <iosfwd>
 #include <string>
@@ -22,8 +22,5 @@ int run_publish(const std::vector<std::string>& args, std::ostream& out, std::os
 // records (resumable: a re-run writes only what is missing).
 int run_publish_records(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
                         ProgressMode mode);
-
-// `atdata ls [REPO] [--schemas]`: the dataset (or schema) records of a repository.
-int run_ls(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace atdata::cli

@@ -12,8 +12,10 @@
 #include "atdata/atmosphere/index.hpp"
 #include "atdata/atmosphere/schema_publisher.hpp"
 #include "cat.hpp"
+#include "common.hpp"
 #include "pds/atmosphere_fixture.hpp"
 #include "publish.hpp"
+#include "records.hpp"
 
 namespace atdata::test {
 namespace {
@@ -41,6 +43,8 @@ void login_env(const std::string& who) {
   ::setenv("ATDATA_HANDLE", a.handle.c_str(), 1);
   ::setenv("ATDATA_PASSWORD", a.password.c_str(), 1);
   ::unsetenv("ATDATA_SESSION");
+  // No session file of the user running the tests is ever read.
+  ::setenv("ATDATA_CONFIG_DIR", "/nonexistent/atdata-cli-publish-test", 1);
 }
 
 TEST(CliPds, PublishRecordsShowsProgressAndResumesWithoutDuplicates) {
@@ -169,27 +173,27 @@ TEST(CliPds, ErrorsAreOneLineWithStatus) {
   usage.status = cli::run_publish({"x.tar", "--schema-uri", "at://did:plc:x/c/r"}, usage.out, usage.err,
                                   ProgressMode::off);
   EXPECT_EQ(usage.status, 2);
-  EXPECT_EQ(usage.err.str().rfind("atdata publish: --name is required\nusage: atdata publish", 0), 0u)
+  EXPECT_EQ(usage.err.str().rfind("atdata: error: --name is required\nusage: atdata dataset publish", 0), 0u)
       << usage.err.str();
 
   Cli json;
   json.status = cli::run_publish_records({"test.atdata.x", bad}, json.out, json.err, ProgressMode::off);
   EXPECT_EQ(json.status, 1);
-  EXPECT_EQ(json.err.str(), "atdata publish-records: " + bad + ":3: a record must be a JSON object\n");
+  EXPECT_EQ(json.err.str(), "atdata: error: " + bad + ":3: a record must be a JSON object\n");
 
   Cli missing;
   missing.status = cli::run_publish({(dir.path / "nope-{0..2}.tar").string(), "--name", "n", "--schema-uri",
                                      "at://did:plc:x/c/r", "--blobs"},
                                     missing.out, missing.err, ProgressMode::off);
   EXPECT_EQ(missing.status, 1);
-  EXPECT_EQ(missing.err.str(), "atdata publish: shard file '" + (dir.path / "nope-0.tar").string() +
+  EXPECT_EQ(missing.err.str(), "atdata: error: shard file '" + (dir.path / "nope-0.tar").string() +
                                    "' does not exist or is not a regular file\n");
 
   ::setenv("ATDATA_PASSWORD", "wrong-password", 1);
   Cli auth;
   auth.status = cli::run_publish({"x.tar", "--name", "n", "--schema-uri", "at://did:plc:x/c/r"}, auth.out,
                                  auth.err, ProgressMode::off);
-  EXPECT_EQ(auth.status, 1);
+  EXPECT_EQ(auth.status, cli::kExitAuth);
   EXPECT_NE(auth.err.str().find("AuthenticationRequired"), std::string::npos) << auth.err.str();
   EXPECT_EQ(auth.err.str().find("wrong-password"), std::string::npos);  // secrets never printed
   const std::string auth_err = auth.err.str();
