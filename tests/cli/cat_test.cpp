@@ -195,7 +195,7 @@ TEST(Cat, ErrorsAreOneLineWithNonZeroStatus) {
   EXPECT_EQ(wrong.status, 1);
   EXPECT_EQ(lines(wrong.err).size(), 1u);
   // It names the shard, the sample, the schema and the field.
-  EXPECT_EQ(wrong.err.rfind("atdata cat: shard " + kData + "/test_samples.tar, sample '", 0), 0u)
+  EXPECT_EQ(wrong.err.rfind("atdata: error: shard " + kData + "/test_samples.tar, sample '", 0), 0u)
       << wrong.err;
   EXPECT_NE(wrong.err.find("): W.id: expected str, got msgpack int"), std::string::npos) << wrong.err;
   EXPECT_EQ(wrong.out, "");
