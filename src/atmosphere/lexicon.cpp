@@ -2,6 +2,18 @@
 
 namespace atdata::atmosphere {
 
+std::string_view to_string(RecordKind kind) noexcept {
+  switch (kind) {
+    case RecordKind::schema:
+      return "schema";
+    case RecordKind::dataset:
+      return "dataset";
+    case RecordKind::lens:
+      return "lens";
+  }
+  return "";
+}
+
 std::optional<RecordKind> classify_record_type(std::string_view type) noexcept {
   static constexpr std::string_view kPrefixes[] = {"ac.foundation.dataset.", "science.alt.dataset."};
   for (std::string_view prefix : kPrefixes) {

@@ -6,20 +6,6 @@ namespace atdata::atmosphere::detail {
 
 namespace asio = boost::asio;
 
-namespace {
-const char* kind_word(RecordKind k) {
-  switch (k) {
-    case RecordKind::schema:
-      return "schema";
-    case RecordKind::dataset:
-      return "dataset";
-    case RecordKind::lens:
-      return "lens";
-  }
-  return "";
-}
-}  // namespace
-
 asio::awaitable<atproto::Record> get_checked(atproto::AtmosphereClient& client, AtUri uri, RecordKind kind) {
   atproto::Record rec = co_await client.get_record(uri.authority, uri.collection, uri.rkey);
   std::string actual;
@@ -27,7 +13,7 @@ asio::awaitable<atproto::Record> get_checked(atproto::AtmosphereClient& client, 
     if (const auto* t = o->if_contains("$type"); t && t->is_string()) actual = std::string(t->get_string());
   }
   if (classify_record_type(actual) != kind) {
-    throw RecordError("$type", "Record at " + uri.str() + " is not a " + kind_word(kind) +
+    throw RecordError("$type", "Record at " + uri.str() + " is not a " + std::string(to_string(kind)) +
                                    " record. Expected $type='" + std::string(collection_for(kind)) +
                                    "', got '" + actual + "'");
   }

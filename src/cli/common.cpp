@@ -1,6 +1,7 @@
 #include "common.hpp"
 
 #include <cstdlib>
+#include <iostream>
 #include <ostream>
 
 #include <boost/json/serialize.hpp>
@@ -70,6 +71,13 @@ bool is_auth_failure(const XrpcError& e) noexcept {
   const std::string& n = e.error();
   return e.status() == 401 || n == "AuthenticationRequired" || n == "ExpiredToken" || n == "InvalidToken" ||
          n == "AuthFactorTokenRequired" || n == "AccountTakedown" || n == "AccountDeactivated";
+}
+
+std::istream& open_input(const std::string& path, std::ifstream& file) {
+  if (path == "-") return std::cin;
+  file.open(path, std::ios::binary);
+  if (!file) throw InvalidArgument("cannot read '" + path + "'");
+  return file;
 }
 
 int exit_status_for(const std::exception& e) noexcept {

@@ -5,6 +5,7 @@
 
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -139,6 +140,10 @@ atproto::AtmosphereClientOptions client_options(const StoredSession* stored);
 // A value for one column of plain (tab-separated) output: tabs and line
 // breaks become spaces so every record stays on one line.
 std::string tsv_cell(std::string_view s);
+
+// `path` opened into `file`, or standard input for "-"; InvalidArgument
+// "cannot read '<path>'" when it does not open.
+std::istream& open_input(const std::string& path, std::ifstream& file);
 // JSON indented by two spaces, one member per line (for `show`).
 std::string pretty_json(const boost::json::value& v);
 

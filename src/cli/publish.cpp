@@ -34,12 +34,7 @@ constexpr const char* kRecordsUsage =
 // JSON lines, one record object per non-blank line; errors name the line.
 std::vector<json::object> read_records(const std::string& path) {
   std::ifstream file;
-  std::istream* in = &std::cin;
-  if (path != "-") {
-    file.open(path, std::ios::binary);
-    if (!file) throw InvalidArgument("cannot read '" + path + "'");
-    in = &file;
-  }
+  std::istream* in = &open_input(path, file);
   std::vector<json::object> records;
   std::string line;
   for (std::size_t n = 1; std::getline(*in, line); ++n) {

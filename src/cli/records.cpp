@@ -15,6 +15,7 @@
 #include "atdata/atmosphere/lens_publisher.hpp"
 #include "atdata/atmosphere/lexicon.hpp"
 #include "atdata/atmosphere/listed.hpp"
+#include "atdata/atmosphere/record_io.hpp"
 #include "atdata/atmosphere/schema_publisher.hpp"
 #include "atdata/atproto/syntax.hpp"
 #include "common.hpp"
@@ -47,18 +48,6 @@ constexpr const char* kLensUsage =
 // Schema files are small (a PDS record is at most a few hundred KiB).
 constexpr std::size_t kMaxSchemaFileBytes = 4 * 1024 * 1024;
 
-const char* noun(RecordKind k) {
-  switch (k) {
-    case RecordKind::schema:
-      return "schema";
-    case RecordKind::dataset:
-      return "dataset";
-    case RecordKind::lens:
-      return "lens";
-  }
-  return "";
-}
-
 // --repo must name an account; checked before any network call.
 std::string repo_option(const ParsedArgs& p) {
   std::string repo = p.value_or("--repo", "");
@@ -69,7 +58,7 @@ std::string repo_option(const ParsedArgs& p) {
 }
 
 AtUri uri_argument(const ParsedArgs& p, RecordKind kind) {
-  if (p.positional.size() != 1) throw UsageError(std::string("give exactly one AT_URI of a ") + noun(kind));
+  if (p.positional.size() != 1) throw UsageError("give exactly one AT_URI of a " + std::string(atmosphere::to_string(kind)));
   try {
     return AtUri::parse(p.positional[0]);
   } catch (const InvalidArgument& e) {
@@ -143,16 +132,7 @@ int show_command(const std::vector<std::string>& args, RecordKind kind, const ch
     const AtUri uri = uri_argument(p, kind);
     Connection c(err);
     AtmosphereClient& client = c.anonymous();
-    atproto::Record rec = c.run(client.get_record(uri.authority, uri.collection, uri.rkey));
-    std::string type;
-    if (const auto* o = rec.value.if_object()) {
-      if (const auto* t = o->if_contains("$type"); t && t->is_string()) type = std::string(t->get_string());
-    }
-    if (atmosphere::classify_record_type(type) != kind) {
-      throw RecordError("$type", "Record at " + uri.str() + " is not a " + noun(kind) +
-                                     " record. Expected $type='" +
-                                     std::string(atmosphere::collection_for(kind)) + "', got '" + type + "'");
-    }
+    atproto::Record rec = c.run(atmosphere::detail::get_checked(client, uri, kind));
     if (p.flag("--json")) {
       json::object o;
       o["uri"] = rec.uri.empty() ? uri.str() : rec.uri;
@@ -168,12 +148,7 @@ int show_command(const std::vector<std::string>& args, RecordKind kind, const ch
 
 std::string read_text_file(const std::string& path) {
   std::ifstream file;
-  std::istream* in = &std::cin;
-  if (path != "-") {
-    file.open(path, std::ios::binary);
-    if (!file) throw InvalidArgument("cannot read '" + path + "'");
-    in = &file;
-  }
+  std::istream* in = &open_input(path, file);
   std::string text;
   char buf[8192];
   while (in->read(buf, sizeof buf) || in->gcount() > 0) {

@@ -14,6 +14,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include "atdata/core/detail/chained_options.hpp"
 #include "atdata/atmosphere/at_uri.hpp"
 #include "atdata/atmosphere/dataset_record.hpp"
 #include "atdata/atproto/atmosphere_client.hpp"
@@ -31,7 +32,7 @@ struct BulkProgress {
 
 // Not an aggregate (GCC 12, see docs/gcc12.md): fill member by member or
 // chain: `BulkOptions().with_job_key("import-7").with_max_in_flight(8)`.
-class BulkOptions {
+class BulkOptions : public atdata::detail::ChainedOptions<BulkOptions> {
  public:
   BulkOptions() = default;
 
@@ -58,13 +59,6 @@ class BulkOptions {
   BulkOptions&& with_points_per_create(std::size_t v) && { return set(points_per_create, v); }
   BulkOptions&& with_on_progress(std::function<void(const BulkProgress&)> v) && {
     return set(on_progress, std::move(v));
-  }
-
- private:
-  template <class M, class V>
-  BulkOptions&& set(M& member, V&& v) {
-    member = std::forward<V>(v);
-    return std::move(*this);
   }
 };
 

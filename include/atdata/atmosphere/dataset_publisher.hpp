@@ -13,6 +13,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include "atdata/core/detail/chained_options.hpp"
 #include "atdata/atmosphere/at_uri.hpp"
 #include "atdata/atmosphere/dataset_record.hpp"
 #include "atdata/atmosphere/schema_publisher.hpp"
@@ -33,7 +34,7 @@ namespace atdata::atmosphere {
 // member, or inline with the chainable setters:
 //
 //   co_await index.insert_dataset(ds, DatasetPublishOptions("mnist").with_tags("images", "mnist"));
-class DatasetPublishOptions {
+class DatasetPublishOptions : public atdata::detail::ChainedOptions<DatasetPublishOptions> {
  public:
   DatasetPublishOptions() = default;
   explicit DatasetPublishOptions(std::string name_) : name(std::move(name_)) {}
@@ -104,13 +105,6 @@ class DatasetPublishOptions {
   DatasetPublishOptions&& with_metadata(std::string_view key, V&& value) && {
     if (!metadata) metadata.emplace();
     (*metadata)[key] = boost::json::value(std::forward<V>(value));
-    return std::move(*this);
-  }
-
- private:
-  template <class M, class V>
-  DatasetPublishOptions&& set(M& member, V&& v) {
-    member = std::forward<V>(v);
     return std::move(*this);
   }
 };

@@ -11,6 +11,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "atdata/core/detail/chained_options.hpp"
 #include "atdata/atmosphere/at_uri.hpp"
 #include "atdata/atmosphere/lens_record.hpp"
 #include "atdata/atmosphere/listed.hpp"
@@ -50,7 +51,7 @@ struct LensCode {
 
 // LensPublisher::publish: one code reference per function. Not an aggregate
 // (GCC 12, see docs/gcc12.md): fill member by member or chain the setters.
-class LensPublishOptions {
+class LensPublishOptions : public atdata::detail::ChainedOptions<LensPublishOptions> {
  public:
   LensPublishOptions() = default;
   LensPublishOptions(std::string name_, AtUri source, AtUri target)
@@ -71,17 +72,10 @@ class LensPublishOptions {
   LensPublishOptions&& with_getter_code(CodeReference v) && { return set(getter_code, std::move(v)); }
   LensPublishOptions&& with_putter_code(CodeReference v) && { return set(putter_code, std::move(v)); }
   LensPublishOptions&& with_rkey(std::string v) && { return set(rkey, std::move(v)); }
-
- private:
-  template <class M, class V>
-  LensPublishOptions&& set(M& member, V&& v) {
-    member = std::forward<V>(v);
-    return std::move(*this);
-  }
 };
 
 // LensPublisher::publish_from_lens: the code paths come from the lens.
-class LensFromCodeOptions {
+class LensFromCodeOptions : public atdata::detail::ChainedOptions<LensFromCodeOptions> {
  public:
   LensFromCodeOptions() = default;
   LensFromCodeOptions(AtUri source, AtUri target) : source_schema(source.str()), target_schema(target.str()) {}
@@ -105,13 +99,6 @@ class LensFromCodeOptions {
     return std::move(*this);
   }
   LensFromCodeOptions&& with_rkey(std::string v) && { return set(rkey, std::move(v)); }
-
- private:
-  template <class M, class V>
-  LensFromCodeOptions&& set(M& member, V&& v) {
-    member = std::forward<V>(v);
-    return std::move(*this);
-  }
 };
 
 class LensPublisher {

@@ -20,6 +20,8 @@ inline constexpr std::string_view kStorageBlobs = "ac.foundation.dataset.storage
 }  // namespace nsid
 
 enum class RecordKind { schema, dataset, lens };
+// "schema", "dataset", "lens" (as error messages name them).
+std::string_view to_string(RecordKind kind) noexcept;
 
 // Which atdata record a `$type` / collection names, across every namespace
 // generation: Python atdata's `ac.foundation.dataset.{sampleSchema,record,lens}`, the

@@ -10,12 +10,14 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include "atdata/core/detail/chained_options.hpp"
+
 namespace atdata::atmosphere {
 
 // Not an aggregate (GCC 12 corrupts aggregate temporaries inside co_await,
 // see docs/gcc12.md): fill it member by member, or inline:
 //   co_await index.publish_schema<T>(SchemaPublishOptions().with_version("2.0.0"));
-class SchemaPublishOptions {
+class SchemaPublishOptions : public atdata::detail::ChainedOptions<SchemaPublishOptions> {
  public:
   SchemaPublishOptions() = default;
 
@@ -38,13 +40,6 @@ class SchemaPublishOptions {
   requires std::constructible_from<boost::json::value, V>
   SchemaPublishOptions&& with_metadata(std::string_view key, V&& value) && {
     metadata[key] = boost::json::value(std::forward<V>(value));
-    return std::move(*this);
-  }
-
- private:
-  template <class M, class V>
-  SchemaPublishOptions&& set(M& member, V&& v) {
-    member = std::forward<V>(v);
     return std::move(*this);
   }
 };
