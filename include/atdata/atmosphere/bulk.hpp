@@ -43,6 +43,7 @@ struct BulkOptions {
   // every batch. An exception thrown here stops the job like a crash would:
   // no new batch starts, in-flight ones finish, the exception propagates.
   std::function<void(const BulkProgress&)> on_progress;
+  bool validate = true;  // check against the shipped lexicon before writing
 };
 
 struct BulkResult {

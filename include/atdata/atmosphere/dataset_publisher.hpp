@@ -32,6 +32,7 @@ struct DatasetPublishOptions {
   std::optional<boost::json::object> metadata;  // written as msgpack {"$bytes"}
   std::string metadata_url;                     // `metadataUrl`, read by to_dataset
   std::string rkey;                             // empty = the PDS assigns a TID
+  bool validate = true;                         // check against the shipped lexicon before writing
 };
 
 struct BlobPublishOptions {
@@ -66,6 +67,7 @@ struct PublishDatasetOptions {
   std::vector<std::string> tags;
   std::string license;
   std::string rkey;
+  bool validate = true;  // check against the shipped lexicon before writing
 };
 
 class DatasetPublisher {
@@ -76,7 +78,9 @@ class DatasetPublisher {
   // atdata::Dataset<T>): external storage [ds.url()] verbatim; the schema is
   // published first when schema_uri is empty; the dataset's metadata (from its
   // metadata_url) is written as msgpack. Checked before any I/O:
-  // InvalidArgument "schema_uri is required when auto_publish_schema=False".
+  // InvalidArgument "schema_uri is required when auto_publish_schema=False",
+  // and (unless !validate) the record against the lexicon (RecordError), so
+  // an invalid dataset never leaves a published schema behind.
   template <class D>
   requires requires(const D& d) {
     { d.url() } -> std::convertible_to<std::string>;
@@ -102,16 +106,36 @@ class DatasetPublisher {
   // As publish_with_blobs, streaming each file from disk.
   boost::asio::awaitable<AtUri> publish_with_blob_files(std::vector<std::string> paths,
                                                         std::string schema_uri, BlobPublishOptions options);
-  boost::asio::awaitable<AtUri> publish_record(DatasetRecord record, std::string rkey = {});
+  // Checks the record against the shipped lexicon first (RecordError) unless !validate.
+  boost::asio::awaitable<AtUri> publish_record(DatasetRecord record, std::string rkey = {},
+                                               bool validate = true);
+
+  // The lexicon check of publish_record for a record still missing what I/O
+  // will provide: an empty schema_ref stands for a schema about to be
+  // published and, with pending_blobs, blob storage of that many uploads.
+  static void check_draft(DatasetRecord draft, std::optional<std::size_t> pending_blobs = std::nullopt);
 
  private:
   template <class D>
   boost::asio::awaitable<AtUri> publish_dataset(D ds, PublishDatasetOptions o) {
     std::string schema_uri = std::move(o.schema_uri);
+    if (o.validate) {
+      DatasetPublishOptions draft;
+      draft.name = o.name;
+      draft.description = o.description;
+      draft.tags = o.tags;
+      draft.license = o.license;
+      DatasetRecord rec = make_record(schema_uri, draft);
+      std::vector<std::string> urls;
+      urls.push_back(std::string(ds.url()));
+      rec.storage = StorageLocation::external(std::move(urls));
+      check_draft(std::move(rec));
+    }
     if (schema_uri.empty()) {
       SchemaPublisher schemas(*client_);
       SchemaPublishOptions so;
       so.version = o.schema_version;
+      so.validate = o.validate;
       SampleSchema sample_schema = schema_of<typename D::sample_type>();
       AtUri s = co_await schemas.publish(std::move(sample_schema), std::move(so));
       schema_uri = s.str();
@@ -132,7 +156,7 @@ class DatasetPublisher {
       msgpack::write_value(w, *md);
       rec.metadata = std::move(bytes);
     }
-    co_return co_await publish_record(std::move(rec), std::move(o.rkey));
+    co_return co_await publish_record(std::move(rec), std::move(o.rkey), o.validate);
   }
   DatasetRecord make_record(std::string schema_uri, const DatasetPublishOptions& o) const;
   atproto::AtmosphereClient* client_;

@@ -50,6 +50,7 @@ struct InsertDatasetOptions {
   std::optional<boost::json::object> metadata;
   std::string metadata_url;
   std::string schema_version = "1.0.0";  // for the auto-published schema
+  bool validate = true;                  // check against the shipped lexicon before writing
 };
 
 class AtmosphereIndex {

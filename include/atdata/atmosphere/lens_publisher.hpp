@@ -55,6 +55,7 @@ struct LensPublishOptions {
   std::optional<CodeReference> getter_code;
   std::optional<CodeReference> putter_code;
   std::string rkey;
+  bool validate = true;  // check against the shipped lexicon before writing
 };
 
 struct LensFromCodeOptions {
@@ -62,10 +63,12 @@ struct LensFromCodeOptions {
   std::string source_schema;
   std::string target_schema;
   std::string description;
-  // Code references are written only when both are given.
+  // The lexicon requires code references, so with `validate` both are needed
+  // (InvalidArgument otherwise); without it they are written only when both are given.
   std::string repository;
   std::string commit;
   std::string rkey;
+  bool validate = true;  // check against the shipped lexicon before writing
 };
 
 class LensPublisher {

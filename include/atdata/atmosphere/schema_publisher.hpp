@@ -23,6 +23,7 @@ struct SchemaPublishOptions {
   std::string description;
   boost::json::object metadata;  // copied verbatim into the record (no floats)
   std::string rkey;              // empty = the PDS assigns a TID
+  bool validate = true;          // check against the shipped lexicon before writing
 };
 
 class SchemaPublisher {
@@ -35,7 +36,7 @@ class SchemaPublisher {
   boost::asio::awaitable<AtUri> publish(SchemaPublishOptions options) {
     SchemaRecord rec =
         schema_record_of<T>({options.name, options.version, options.description, options.metadata});
-    return publish_record(std::move(rec), std::move(options.rkey));
+    return publish_record(std::move(rec), std::move(options.rkey), options.validate);
   }
   template <DescribedSample T>
   boost::asio::awaitable<AtUri> publish() {
@@ -45,7 +46,9 @@ class SchemaPublisher {
   boost::asio::awaitable<AtUri> publish(SampleSchema schema) {
     return publish(std::move(schema), SchemaPublishOptions{});
   }
-  boost::asio::awaitable<AtUri> publish_record(SchemaRecord record, std::string rkey = {});
+  // Checks the record against the shipped lexicon first (RecordError) unless !validate.
+  boost::asio::awaitable<AtUri> publish_record(SchemaRecord record, std::string rkey = {},
+                                               bool validate = true);
 
  private:
   atproto::AtmosphereClient* client_;
