@@ -53,7 +53,8 @@ asio::awaitable<int> demo(asio::io_context& io, std::filesystem::path dir) {
   atdata::ShardWriter writer((dir / "features-%06d.tar").string(), so);
   for (std::size_t i = 0; i < kSamples; ++i) atdata::write_sample(writer, make_sample(i));
   writer.close();
-  const std::string url = "file://" + (dir / "features-{000000..000003}.tar").string();
+  // "file://localhost/…": the dataset lexicon's uri format refuses "file:///…".
+  const std::string url = "file://localhost" + (dir / "features-{000000..000003}.tar").string();
   std::cout << "wrote " << writer.total_samples() << " samples in " << writer.shards().size() << " shards\n";
 
   // 3. Log in (ATDATA_PDS_URL, ATDATA_HANDLE, ATDATA_PASSWORD).

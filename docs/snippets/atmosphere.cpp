@@ -201,13 +201,58 @@ std::size_t count_datasets(asio::io_context& io, atmo::AtmosphereIndex& index) {
 
 }  // namespace
 
+namespace lexicon_demo {
+
+// A lexicon of the reader's own, for the catalog example.
+const char* my_lexicon_json = R"({"lexicon": 1, "id": "com.example.thing", "defs": {"main": {
+  "type": "record", "key": "tid", "record": {"type": "object", "required": ["dataset"],
+  "properties": {"dataset": {"type": "ref", "ref": "lex:ac.foundation.dataset.record"}}}}}})";
+
+void run(const boost::json::object& record) {
+  // [snippet atmosphere-lexicon]
+  using namespace atdata::atmosphere;
+  validate_record(record);                       // collection from $type; throws RecordError
+  validate_record("ac.foundation.dataset.record", record);
+  if (auto p = check_record(record)) std::cerr << p->member << ": " << p->message << "\n";
+
+  LexiconCatalog mine;                           // your own lexicons (and refs between them)
+  for (const auto& l : shipped_lexicons()) mine.add(l.json);
+  mine.add(my_lexicon_json);
+  mine.validate_record("com.example.thing", record);
+  // [end atmosphere-lexicon]
+}
+
+void check() {
+  atmo::DatasetRecord rec;
+  rec.name = "lexicon-demo";
+  rec.schema_ref = "at://did:plc:abcdefghijklmnopqrstuvwx/ac.foundation.dataset.sampleSchema/3kxyz";
+  std::vector<std::string> urls{"https://data.example.com/f-{000000..000003}.tar"};
+  rec.storage = atmo::StorageLocation::external(urls);
+  // The catalog example validates a "thing" whose dataset member is the record.
+  boost::json::object valid = rec.to_record();
+  bool refused = false;
+  try {
+    run(valid);  // a dataset record is not a com.example.thing (no `dataset` member)
+  } catch (const atdata::RecordError& e) {
+    refused = std::string(e.what()).find("dataset") != std::string::npos;
+  }
+  snippet::check(refused, "the catalog refuses a record of the wrong shape");
+  std::vector<std::string> bad_urls{"features.tar"};
+  rec.storage = atmo::StorageLocation::external(bad_urls);
+  auto p = atmo::check_record(rec.to_record());
+  snippet::check(p && p->member == "storage.urls[0]", "a bare path is not a shard URL");
+}
+
+}  // namespace lexicon_demo
+
 int main() {
   return snippet::run("snippet_atmosphere", [] {
+    lexicon_demo::check();
     snippet::ScratchDir dir;
     write_shards(dir.path());
     std::vector<std::string> paths;
     for (int i = 0; i < 4; ++i) paths.push_back((dir.path() / ("features-00000" + std::to_string(i) + ".tar")).string());
-    const std::string url = "file://" + (dir.path() / "features-{000000..000003}.tar").string();
+    const std::string url = "file://localhost" + (dir.path() / "features-{000000..000003}.tar").string();
     asio::io_context io;
     atdata::run_blocking(io, demo(io, url, paths));
 

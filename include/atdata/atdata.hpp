@@ -68,6 +68,7 @@
 #include "atdata/atmosphere/lens_publisher.hpp"
 #include "atdata/atmosphere/lens_record.hpp"
 #include "atdata/atmosphere/lexicon.hpp"
+#include "atdata/atmosphere/lexicon_validation.hpp"
 #include "atdata/atmosphere/listed.hpp"
 #include "atdata/atmosphere/metadata.hpp"
 #include "atdata/atmosphere/record_io.hpp"

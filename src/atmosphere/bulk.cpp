@@ -14,6 +14,7 @@
 #include "atdata/atmosphere/concurrency.hpp"
 #include "atdata/atmosphere/lexicon.hpp"
 #include "atdata/error.hpp"
+#include "atmosphere/publish_checks.hpp"
 
 namespace atdata::atmosphere {
 
@@ -99,6 +100,14 @@ asio::awaitable<BulkResult> BulkPublisher::publish_records(std::string collectio
                                                            BulkOptions options) {
   if (options.max_ops_per_batch == 0 || options.max_ops_per_batch > 200) {
     throw InvalidArgument("bulk publish: max_ops_per_batch must be 1..200");
+  }
+  // Every record before any write: a job never stops half-way on a bad one.
+  if (options.validate) {
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      detail::check_before_write(
+          collection, records[i],
+          "bulk publish: record #" + std::to_string(i) + " of " + std::to_string(records.size()));
+    }
   }
   const std::string did = client_->did();  // AuthError when logged out, before any I/O
   BulkResult result;

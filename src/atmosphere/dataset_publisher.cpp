@@ -1,9 +1,14 @@
 #include "atdata/atmosphere/dataset_publisher.hpp"
 
+// GCC 12 reports a false -Wmismatched-new-delete on Asio coroutine frames
+// (awaitable_frame_base has matching class-level new/delete; GCC PR 109224).
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 #include "atdata/atmosphere/concurrency.hpp"
 #include "atdata/atmosphere/metadata.hpp"
 #include "atdata/atmosphere/record_io.hpp"
 #include "atdata/error.hpp"
+#include "atmosphere/publish_checks.hpp"
 
 namespace atdata::atmosphere {
 
@@ -43,7 +48,7 @@ std::optional<json::object> get_metadata(const DatasetRecord& rec) {
   return std::nullopt;
 }
 
-DatasetRecord DatasetPublisher::make_record(std::string schema_uri, const DatasetPublishOptions& o) const {
+DatasetRecord DatasetPublisher::make_record(std::string schema_uri, const DatasetPublishOptions& o) {
   if (o.name.empty()) throw InvalidArgument("dataset name is required");
   DatasetRecord rec;
   rec.name = o.name;
@@ -56,10 +61,22 @@ DatasetRecord DatasetPublisher::make_record(std::string schema_uri, const Datase
   return rec;
 }
 
-asio::awaitable<AtUri> DatasetPublisher::publish_record(DatasetRecord record, std::string rkey) {
+void DatasetPublisher::check_draft(DatasetRecord draft, std::optional<std::size_t> pending_blobs) {
+  if (draft.schema_ref.empty()) draft.schema_ref = std::string(detail::kPlaceholderSchemaUri);
+  if (pending_blobs) {
+    std::vector<json::object> refs(*pending_blobs, detail::placeholder_blob_ref());
+    draft.storage = StorageLocation::from_blob_refs(std::move(refs));
+  }
+  detail::check_before_write(nsid::kDatasetRecord, draft.to_record(), "the dataset record");
+}
+
+asio::awaitable<AtUri> DatasetPublisher::publish_record(DatasetRecord record, std::string rkey,
+                                                        bool validate) {
+  json::object value = record.to_record();
+  if (validate) detail::check_before_write(nsid::kDatasetRecord, value, "the dataset record");
   atproto::CreateRecordOptions opt;
   opt.rkey = std::move(rkey);
-  auto ref = co_await client_->create_record(std::string(nsid::kDatasetRecord), record.to_record(), opt);
+  auto ref = co_await client_->create_record(std::string(nsid::kDatasetRecord), std::move(value), opt);
   co_return AtUri::parse(ref.uri);
 }
 
@@ -67,7 +84,7 @@ asio::awaitable<AtUri> DatasetPublisher::publish_with_urls(std::vector<std::stri
                                                            AtUri schema_uri, DatasetPublishOptions options) {
   DatasetRecord rec = make_record(schema_uri.str(), options);
   rec.storage = StorageLocation::external(std::move(urls));
-  co_return co_await publish_record(std::move(rec), std::move(options.rkey));
+  co_return co_await publish_record(std::move(rec), std::move(options.rkey), options.validate);
 }
 
 namespace {
@@ -91,22 +108,25 @@ asio::awaitable<std::vector<json::object>> upload_all(
 asio::awaitable<AtUri> DatasetPublisher::publish_with_blobs(std::vector<SharedBytes> blobs,
                                                             AtUri schema_uri, DatasetPublishOptions options) {
   DatasetRecord rec = make_record(schema_uri.str(), options);
+  // Uploads are wasted when the record cannot be written: check it first.
+  if (options.validate) check_draft(rec, blobs.size());
   auto refs = co_await upload_all(*client_, blobs.size(), options, [&](std::size_t i) {
     return client_->upload_blob(blobs[i], options.mime_type);
   });
   rec.storage = StorageLocation::from_blob_refs(std::move(refs));
-  co_return co_await publish_record(std::move(rec), std::move(options.rkey));
+  co_return co_await publish_record(std::move(rec), std::move(options.rkey), options.validate);
 }
 
 asio::awaitable<AtUri> DatasetPublisher::publish_with_blob_files(std::vector<std::string> paths,
                                                                  AtUri schema_uri,
                                                                  DatasetPublishOptions options) {
   DatasetRecord rec = make_record(schema_uri.str(), options);
+  if (options.validate) check_draft(rec, paths.size());
   auto refs = co_await upload_all(*client_, paths.size(), options, [&](std::size_t i) {
     return client_->upload_blob_file(paths[i], options.mime_type);
   });
   rec.storage = StorageLocation::from_blob_refs(std::move(refs));
-  co_return co_await publish_record(std::move(rec), std::move(options.rkey));
+  co_return co_await publish_record(std::move(rec), std::move(options.rkey), options.validate);
 }
 
 }  // namespace atdata::atmosphere

@@ -4,6 +4,7 @@
 // (awaitable_frame_base has matching class-level new/delete; GCC PR 109224).
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
+#include "atdata/atmosphere/metadata.hpp"
 #include "atdata/error.hpp"
 
 namespace atdata::atmosphere {
@@ -26,10 +27,20 @@ asio::awaitable<AtmosphereIndexEntry> AtmosphereIndex::insert_dataset_urls(
   if (schema_ref.empty() && !o.auto_publish_schema) {
     throw InvalidArgument("schema_uri is required when auto_publish_schema=False");
   }
+  if (schema_ref.empty() && !sample_schema) {
+    throw InvalidArgument("schema_ref is required when no sample type is known");
+  }
+  if (o.validate) {
+    // Before anything is written: an invalid dataset leaves no schema behind,
+    // and a schema_ref that is not an AT-URI is named by the lexicon check.
+    DatasetRecord draft = DatasetPublisher::make_record(schema_ref, o);
+    draft.storage = StorageLocation::external(urls);
+    DatasetPublisher::check_draft(std::move(draft));
+  }
   if (schema_ref.empty()) {
-    if (!sample_schema) throw InvalidArgument("schema_ref is required when no sample type is known");
     SchemaPublishOptions so;
     so.version = o.schema_version;
+    so.validate = o.validate;
     schema_ref = (co_await schema_publisher_.publish(*sample_schema, std::move(so))).str();
   }
   AtUri uri = co_await dataset_publisher_.publish_with_urls(std::move(urls), AtUri(schema_ref), std::move(o));

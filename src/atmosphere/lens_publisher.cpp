@@ -4,6 +4,7 @@
 
 #include "atdata/atmosphere/record_io.hpp"
 #include "atdata/error.hpp"
+#include "atmosphere/publish_checks.hpp"
 
 namespace atdata::atmosphere {
 
@@ -28,9 +29,11 @@ asio::awaitable<AtUri> LensPublisher::publish(LensPublishOptions o) {
   if (o.name.empty()) throw InvalidArgument("lens name is required");
   LensRecord rec;
   move_lens_fields(rec, o);
+  boost::json::object value = rec.to_record();
+  if (o.validate) detail::check_before_write(nsid::kLens, value, "the lens record");
   atproto::CreateRecordOptions opt;
   opt.rkey = std::move(o.rkey);
-  auto ref = co_await client_->create_record(std::string(nsid::kLens), rec.to_record(), opt);
+  auto ref = co_await client_->create_record(std::string(nsid::kLens), std::move(value), opt);
   co_return AtUri::parse(ref.uri);
 }
 
@@ -42,6 +45,22 @@ LensRecord LensPublisher::record_from_lens(const LensCode& lens, const LensFromC
   rec.source_schema = o.source_schema;
   rec.target_schema = o.target_schema;
   rec.description = o.description;
+  // The lexicon requires both code references. Writing the lens without them
+  // (what the seed did without a repository and commit) is only done when
+  // asked for: silently dropping them would publish an invalid record.
+  if (o.validate) {
+    if (o.repository.empty() || o.commit.empty()) {
+      throw InvalidArgument("publish_from_lens: lens '" + rec.name +
+                            "' needs a repository and a commit: the lens lexicon requires code references "
+                            "(getterCode and putterCode); give both, or set validate = false to publish the "
+                            "lens without code references");
+    }
+    if (lens.getter_path.empty()) {
+      throw InvalidArgument("publish_from_lens: lens '" + rec.name +
+                            "' has no getter_path: the lens lexicon requires a getterCode reference; set "
+                            "the lens's getter_path, or set validate = false to publish it without one");
+    }
+  }
   if (!o.repository.empty() && !o.commit.empty()) {
     if (!lens.getter_path.empty()) rec.getter_code = CodeReference{o.repository, o.commit, lens.getter_path};
     rec.putter_code =
@@ -56,6 +75,7 @@ asio::awaitable<AtUri> LensPublisher::publish_from_lens(LensCode lens, LensFromC
   LensPublishOptions p;
   move_lens_fields(p, rec);
   p.rkey = std::move(o.rkey);
+  p.validate = o.validate;
   co_return co_await publish(std::move(p));
 }
 

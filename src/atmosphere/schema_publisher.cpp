@@ -2,6 +2,7 @@
 
 #include "atdata/atmosphere/record_io.hpp"
 #include "atdata/error.hpp"
+#include "atmosphere/publish_checks.hpp"
 
 namespace atdata::atmosphere {
 
@@ -9,13 +10,15 @@ namespace asio = boost::asio;
 
 asio::awaitable<AtUri> SchemaPublisher::publish(SampleSchema schema, SchemaPublishOptions options) {
   SchemaRecord rec = schema_record_from(schema, options);
-  co_return co_await publish_record(std::move(rec), std::move(options.rkey));
+  co_return co_await publish_record(std::move(rec), std::move(options.rkey), options.validate);
 }
 
-asio::awaitable<AtUri> SchemaPublisher::publish_record(SchemaRecord record, std::string rkey) {
+asio::awaitable<AtUri> SchemaPublisher::publish_record(SchemaRecord record, std::string rkey, bool validate) {
+  boost::json::object value = record.to_record();
+  if (validate) detail::check_before_write(nsid::kSampleSchema, value, "the schema record");
   atproto::CreateRecordOptions opt;
   opt.rkey = std::move(rkey);
-  auto ref = co_await client_->create_record(std::string(nsid::kSampleSchema), record.to_record(), opt);
+  auto ref = co_await client_->create_record(std::string(nsid::kSampleSchema), std::move(value), opt);
   co_return AtUri::parse(ref.uri);
 }
 

@@ -173,6 +173,80 @@ void read_json_schema_fields(const ObjectReader& r, SchemaRecord& out) {
   out.format = SchemaFormat::json_schema;
 }
 
+// Where the seed-era ndarray shim lives: JSON-Schema properties of ndarray
+// fields `$ref` its `ndarray` definition (the later upstream writer's form).
+constexpr std::string_view kNdarrayShimRef =
+    "https://foundation.ac/schemas/atdata-ndarray-bytes/1.0.0#/$defs/ndarray";
+constexpr std::string_view kJsonSchemaDraft7 = "http://json-schema.org/draft-07/schema#";
+
+bool has_ndarray(const SchemaFieldType& ft) {
+  if (ft.kind == SchemaFieldKind::ndarray) return true;
+  return ft.kind == SchemaFieldKind::array && ft.items && has_ndarray(*ft.items);
+}
+
+// The JSON-Schema property for a field type: what read_json_schema_fields
+// (and the later upstream reader) maps back to the same type.
+json::object json_schema_property(const SchemaFieldType& ft) {
+  json::object p;
+  switch (ft.kind) {
+    case SchemaFieldKind::primitive:
+      switch (ft.primitive) {
+        case Primitive::str:
+          p["type"] = "string";
+          break;
+        case Primitive::int_:
+          p["type"] = "integer";
+          break;
+        case Primitive::float_:
+          p["type"] = "number";
+          break;
+        case Primitive::bool_:
+          p["type"] = "boolean";
+          break;
+        case Primitive::bytes:
+          p["type"] = "string";
+          p["format"] = "byte";
+          p["contentEncoding"] = "base64";
+          break;
+      }
+      break;
+    case SchemaFieldKind::ndarray:
+      p["$ref"] = kNdarrayShimRef;
+      if (ft.dtype) p["dtype"] = *ft.dtype;
+      break;
+    case SchemaFieldKind::array:
+      p["type"] = "array";
+      if (ft.items) p["items"] = json_schema_property(*ft.items);
+      break;
+    case SchemaFieldKind::ref:
+      p["$ref"] = ft.ref;
+      break;
+  }
+  return p;
+}
+
+// The lexicon's `schema` member (`#jsonSchemaFormat`) for the field list.
+json::object json_schema_of(const std::vector<SchemaFieldDef>& fields) {
+  json::object props;
+  json::array required;
+  bool ndarrays = false;
+  for (const SchemaFieldDef& f : fields) {
+    json::object p = json_schema_property(f.field_type);
+    if (!f.description.empty()) p["description"] = f.description;
+    props[f.name] = std::move(p);
+    if (!f.optional) required.emplace_back(f.name);
+    ndarrays = ndarrays || has_ndarray(f.field_type);
+  }
+  json::object s;
+  s["$type"] = std::string(nsid::kSampleSchema) + "#jsonSchemaFormat";
+  s["$schema"] = kJsonSchemaDraft7;
+  s["type"] = "object";
+  s["properties"] = std::move(props);
+  if (!required.empty()) s["required"] = std::move(required);
+  if (ndarrays) s["arrayFormatVersions"] = json::object{{"ndarrayBytes", "1.0.0"}};
+  return s;
+}
+
 }  // namespace
 
 std::string_view to_string(SchemaFieldKind k) noexcept {
@@ -308,6 +382,10 @@ json::object SchemaRecord::to_record() const {
     fs.emplace_back(std::move(fo));
   }
   o["fields"] = std::move(fs);
+  // What the lexicon requires, describing the same fields: readers of the
+  // seed form use `fields` and ignore these, JSON-Schema readers use these.
+  o["schemaType"] = "jsonSchema";
+  o["schema"] = json_schema_of(fields);
   o["createdAt"] = format_created_at(created_at);
   if (!description.empty()) o["description"] = description;
   if (!metadata.empty()) {

@@ -25,11 +25,11 @@ namespace {
 constexpr const char* kPublishUsage =
     "usage: atdata dataset publish SHARDS --name NAME --schema-uri AT_URI [--blobs] [--description TEXT]\n"
     "                              [--tag TAG]... [--license SPDX] [--metadata-url URL] [--rkey KEY]\n"
-    "                              [--in-flight N] [--no-progress]\n"
+    "                              [--in-flight N] [--no-progress] [--no-validate]\n"
     "       (`atdata publish …` is the same command)";
 constexpr const char* kRecordsUsage =
     "usage: atdata publish-records COLLECTION FILE|- [--job-key KEY] [--in-flight N]\n"
-    "                              [--max-ops N] [--no-progress]";
+    "                              [--max-ops N] [--no-progress] [--no-validate]";
 
 // JSON lines, one record object per non-blank line; errors name the line.
 std::vector<json::object> read_records(const std::string& path) {
@@ -61,7 +61,7 @@ int run_publish(const std::vector<std::string>& args, std::ostream& out, std::os
     auto p = parse_args(args,
                         {"--name", "--schema-uri", "--description", "--tag", "--license", "--metadata-url",
                          "--rkey", "--in-flight"},
-                        {"--blobs", "--no-progress"});
+                        {"--blobs", "--no-progress", "--no-validate"});
     if (p.help) {
       out << kPublishUsage << "\n";
       return 0;
@@ -77,6 +77,7 @@ int run_publish(const std::vector<std::string>& args, std::ostream& out, std::os
     rec.license = p.value_or("--license", "");
     rec.metadata_url = p.value_or("--metadata-url", "");
     rec.rkey = p.value_or("--rkey", "");
+    rec.validate = !p.flag("--no-validate");
     const auto in_flight = p.integer("--in-flight", 4, 1, 64);
     if (p.flag("--no-progress")) mode = ProgressMode::off;
 
@@ -115,7 +116,7 @@ int run_publish(const std::vector<std::string>& args, std::ostream& out, std::os
 int run_publish_records(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
                         ProgressMode mode) {
   return guarded(kRecordsUsage, err, [&] {
-    auto p = parse_args(args, {"--job-key", "--in-flight", "--max-ops"}, {"--no-progress"});
+    auto p = parse_args(args, {"--job-key", "--in-flight", "--max-ops"}, {"--no-progress", "--no-validate"});
     if (p.help) {
       out << kRecordsUsage << "\n";
       return 0;
@@ -125,6 +126,7 @@ int run_publish_records(const std::vector<std::string>& args, std::ostream& out,
     o.job_key = p.value_or("--job-key", "");
     o.max_in_flight = p.integer("--in-flight", o.max_in_flight, 1, 64);
     o.max_ops_per_batch = p.integer("--max-ops", o.max_ops_per_batch, 1, 200);
+    o.validate = !p.flag("--no-validate");
     if (p.flag("--no-progress")) mode = ProgressMode::off;
     std::vector<json::object> records = read_records(p.positional[1]);
 

@@ -32,6 +32,7 @@ namespace {
 constexpr const char* kSchemaUsage =
     "usage: atdata schema publish FILE|- [--name NAME] [--version VERSION] [--description TEXT] [--rkey "
     "KEY]\n"
+    "                             [--no-validate]\n"
     "       atdata schema list [--repo HANDLE_OR_DID] [--json]\n"
     "       atdata schema show AT_URI [--json]";
 constexpr const char* kDatasetUsage =
@@ -42,6 +43,7 @@ constexpr const char* kLensUsage =
     "usage: atdata lens publish --name NAME --source AT_URI --target AT_URI [--description TEXT]\n"
     "                           [--repository URL --commit SHA [--getter PATH] [--putter PATH]] [--rkey "
     "KEY]\n"
+    "                           [--no-validate]\n"
     "       atdata lens list [--repo HANDLE_OR_DID] [--json]\n"
     "       atdata lens show AT_URI [--json]";
 
@@ -195,7 +197,7 @@ atmosphere::SchemaRecord schema_from_file(const std::string& path, const ParsedA
 
 int schema_publish(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   return guarded(kSchemaUsage, err, [&] {
-    auto p = parse_args(args, {"--name", "--version", "--description", "--rkey"}, {});
+    auto p = parse_args(args, {"--name", "--version", "--description", "--rkey"}, {"--no-validate"});
     if (p.help) {
       out << kSchemaUsage << "\n";
       return kExitOk;
@@ -207,7 +209,7 @@ int schema_publish(const std::vector<std::string>& args, std::ostream& out, std:
     if (!rkey.empty() && !atproto::is_valid_rkey(rkey)) throw UsageError("--rkey is not a valid record key");
     Connection c(err);
     atmosphere::SchemaPublisher publisher(c.logged_in());
-    const AtUri uri = c.run(publisher.publish_record(std::move(rec), rkey));
+    const AtUri uri = c.run(publisher.publish_record(std::move(rec), rkey, !p.flag("--no-validate")));
     out << uri.str() << "\n";
     return kExitOk;
   });
@@ -218,7 +220,7 @@ int lens_publish(const std::vector<std::string>& args, std::ostream& out, std::o
     auto p = parse_args(args,
                         {"--name", "--source", "--target", "--description", "--repository", "--commit",
                          "--getter", "--putter", "--rkey"},
-                        {});
+                        {"--no-validate"});
     if (p.help) {
       out << kLensUsage << "\n";
       return kExitOk;
@@ -237,6 +239,7 @@ int lens_publish(const std::vector<std::string>& args, std::ostream& out, std::o
     o.repository = p.value_or("--repository", "");
     o.commit = p.value_or("--commit", "");
     o.rkey = p.value_or("--rkey", "");
+    o.validate = !p.flag("--no-validate");
     // Code references need all three parts; a half-given one would be dropped silently.
     if (o.repository.empty() != o.commit.empty()) throw UsageError("--repository and --commit go together");
     if (o.repository.empty() && (!code.getter_path.empty() || !code.putter_path.empty()))

@@ -101,9 +101,25 @@ TEST(LensLogic, CodeReferencesFromALens) {
   EXPECT_EQ(rec.putter_code->path, "atdata.lens:_trivial_put");
   EXPECT_EQ(simplify.apply_put(5, 7), 7);  // trivial putter: source unchanged
 
-  // Without repository + commit, no code references.
+  // Without repository + commit the lens would have no code references,
+  // which its lexicon requires: refused, naming what is missing...
   LensFromCodeOptions bare;
   bare.name = "renamed";
+  try {
+    LensPublisher::record_from_lens(LensCode::of(simplify), bare);
+    ADD_FAILURE() << "a lens without code references was accepted";
+  } catch (const atdata::InvalidArgument& e) {
+    EXPECT_EQ(
+        std::string(e.what()),
+        "publish_from_lens: lens 'renamed' needs a repository and a commit: the lens lexicon requires "
+        "code references (getterCode and putterCode); give both, or set validate = false to publish the "
+        "lens without code references");
+  }
+  LensCode no_getter = LensCode::of(simplify);
+  no_getter.getter_path.clear();
+  EXPECT_THROW(LensPublisher::record_from_lens(no_getter, o), atdata::InvalidArgument);
+  // ...unless asked for: then, as the seed did, no code references (B-LP-02).
+  bare.validate = false;
   LensRecord r2 = LensPublisher::record_from_lens(LensCode::of(simplify), bare);
   EXPECT_EQ(r2.name, "renamed");
   EXPECT_FALSE(r2.getter_code);

@@ -110,6 +110,14 @@ std::vector<std::byte> split_metadata() {
   return out;
 }
 
+// The seed form of a written schema record: without the members the lexicon
+// requires (schemaType, schema), which to_record adds.
+json::value seed_form(json::object o) {
+  EXPECT_EQ(o.erase("schemaType"), 1u);
+  EXPECT_EQ(o.erase("schema"), 1u);
+  return o;
+}
+
 template <class Fn>
 std::string member_of_error(Fn&& fn) {
   try {
@@ -137,7 +145,56 @@ TEST(SchemaRecord, SpecExampleRoundTrips) {
   EXPECT_FALSE(rec.fields[3].optional);
   EXPECT_TRUE(rec.fields[4].optional);
   EXPECT_EQ(rec.metadata, (json::object{{"source", "training"}}));
-  EXPECT_EQ(json::value(rec.to_record()), doc);
+  EXPECT_EQ(seed_form(rec.to_record()), doc);
+}
+
+TEST(SchemaRecord, WritesTheLexiconsJsonSchemaOfTheSameFields) {
+  SchemaRecord rec = SchemaRecord::from_record(json::parse(kSchemaExample));
+  json::object out = rec.to_record();
+  EXPECT_EQ(out.at("schemaType"), "jsonSchema");
+  EXPECT_EQ(out.at("schema"), json::parse(R"({
+    "$type": "ac.foundation.dataset.sampleSchema#jsonSchemaFormat",
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "properties": {
+      "features": {"$ref": "https://foundation.ac/schemas/atdata-ndarray-bytes/1.0.0#/$defs/ndarray", "dtype": "float32"},
+      "label": {"type": "integer"},
+      "source": {"type": "string"},
+      "tags": {"type": "array", "items": {"type": "string"}},
+      "note": {"type": "string"}},
+    "required": ["features", "label", "source", "tags"],
+    "arrayFormatVersions": {"ndarrayBytes": "1.0.0"}})"));
+  // A reader of the JSON-Schema form alone gets the same fields back.
+  json::object json_only = out;
+  json_only.erase("fields");
+  SchemaRecord back = SchemaRecord::from_record(json_only);
+  EXPECT_EQ(back.format, SchemaFormat::json_schema);
+  EXPECT_EQ(back.fields, rec.fields);
+  // With both forms present, readers use `fields` (the seed's reader does too).
+  EXPECT_EQ(SchemaRecord::from_record(out).format, SchemaFormat::fields);
+
+  // Every field kind maps to a property that reads back as that kind.
+  SchemaRecord all;
+  all.name = "All";
+  all.fields = {{"s", SchemaFieldType::of(Primitive::str)},
+                {"i", SchemaFieldType::of(Primitive::int_), true},
+                {"f", SchemaFieldType::of(Primitive::float_), false, "a float"},
+                {"b", SchemaFieldType::of(Primitive::bool_)},
+                {"raw", SchemaFieldType::of(Primitive::bytes)},
+                {"nd", SchemaFieldType::ndarray(std::nullopt)},
+                {"list", SchemaFieldType::array(SchemaFieldType::array(SchemaFieldType::of(Primitive::int_)))},
+                {"any", SchemaFieldType::array(SchemaFieldType::of(Primitive::str))}};
+  json::object a = all.to_record();
+  a.erase("fields");
+  EXPECT_EQ(SchemaRecord::from_record(a).fields, all.fields);
+  // No ndarray, no arrayFormatVersions; no required field, no `required`.
+  SchemaRecord plain;
+  plain.name = "Plain";
+  plain.fields = {{"x", SchemaFieldType::of(Primitive::str), true}};
+  EXPECT_EQ(plain.to_record().at("schema"), json::parse(R"({
+    "$type": "ac.foundation.dataset.sampleSchema#jsonSchemaFormat",
+    "$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+    "properties": {"x": {"type": "string"}}})"));
 }
 
 TEST(SchemaRecord, BuiltByHandMatchesSpecExample) {
@@ -152,12 +209,12 @@ TEST(SchemaRecord, BuiltByHandMatchesSpecExample) {
   rec.description = "Feature vectors with labels";
   rec.metadata = {{"source", "training"}};
   json::object out = rec.to_record();
-  EXPECT_EQ(json::value(out), json::parse(kSchemaExample));
+  EXPECT_EQ(seed_form(out), json::parse(kSchemaExample));
   // Seed member order (JSON text order is irrelevant to a PDS, but match anyway).
   std::vector<std::string> keys;
   for (const auto& kv : out) keys.emplace_back(kv.key());
-  EXPECT_EQ(keys, (std::vector<std::string>{"$type", "name", "version", "fields", "createdAt", "description",
-                                            "metadata"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"$type", "name", "version", "fields", "schemaType", "schema",
+                                            "createdAt", "description", "metadata"}));
   EXPECT_EQ(SchemaRecord::from_record(out), rec);
 }
 
@@ -167,7 +224,10 @@ TEST(SchemaRecord, OmitsEmptyOptionalMembers) {
   rec.created_at = parse_datetime("2026-01-17T23:41:50Z");
   json::object out = rec.to_record();
   EXPECT_EQ(json::value(out), json::parse(R"({"$type":"ac.foundation.dataset.sampleSchema","name":"Empty",
-      "version":"1.0.0","fields":[],"createdAt":"2026-01-17T23:41:50+00:00"})"));
+      "version":"1.0.0","fields":[],"schemaType":"jsonSchema",
+      "schema":{"$type":"ac.foundation.dataset.sampleSchema#jsonSchemaFormat",
+                "$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{}},
+      "createdAt":"2026-01-17T23:41:50+00:00"})"));
 }
 
 TEST(SchemaRecord, FieldTypeVariantsSerialize) {

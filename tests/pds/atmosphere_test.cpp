@@ -27,8 +27,10 @@ using namespace atdata::atmosphere;
 
 constexpr std::size_t kSamples = 1000;
 
+// A file: URL with an authority: the lexicon's uri format refuses the
+// empty-authority form "file:///…", and readers take "localhost" as this machine.
 std::string file_url(const std::string& path) {
-  return "file://" + path;
+  return "file://localhost" + path;
 }
 
 // Iterates `loader` in batches and checks every value against feature_sample(i).

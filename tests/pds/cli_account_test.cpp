@@ -461,7 +461,11 @@ TEST_F(CliAccount, LensPublishListShow) {
   ASSERT_EQ(pub.status, 0) << pub.err;
   const std::string uri = pub.lines().at(0);
   EXPECT_EQ(uri.rfind("at://" + alice.did + "/ac.foundation.dataset.lens/", 0), 0u);
-  auto bare = run("lens", {"publish", "--name", name + "-bare", "--source", src, "--target", dst});
+  // Without code references the lexicon refuses the lens; --no-validate writes it anyway.
+  auto refused = run("lens", {"publish", "--name", name + "-bare", "--source", src, "--target", dst});
+  EXPECT_EQ(refused.status, 1) << refused.err;
+  EXPECT_NE(refused.err.find("needs a repository and a commit"), std::string::npos) << refused.err;
+  auto bare = run("lens", {"publish", "--name", name + "-bare", "--source", src, "--target", dst, "--no-validate"});
   ASSERT_EQ(bare.status, 0) << bare.err;
 
   auto plain = run("lens", {"list"});

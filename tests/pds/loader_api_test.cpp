@@ -126,7 +126,7 @@ TEST(LoaderApiPds, TheDocumentedFormsWorkInsideACoroutine) {
   auto shards = write_feature_shards(dir.path, 20, 10);
   ASSERT_EQ(shards.size(), 2u);
   alice.run(user_flow(alice.client, read_files(shards),
-                      "file://" + (dir.path / "features-{000000..000001}.tar").string()));
+                      "file://localhost" + (dir.path / "features-{000000..000001}.tar").string()));
 }
 
 TEST(LoaderApiPds, RunBlockingReturnsADataset) {
@@ -135,7 +135,7 @@ TEST(LoaderApiPds, RunBlockingReturnsADataset) {
   auto shards = write_feature_shards(dir.path, 10, 10);
   AtmosphereIndex index(alice.client);
   AtUri schema = run_blocking(alice.io, index.publish_schema<FeatureSample>());
-  Dataset<FeatureSample> ds("file://" + shards.at(0));
+  Dataset<FeatureSample> ds("file://localhost" + shards.at(0));
   auto entry = run_blocking(alice.io, index.insert_dataset(ds, "blocking-form", schema.str()));
   // (Before: co_spawn refused Dataset results, which have no default constructor.)
   Dataset<FeatureSample> back = run_blocking(alice.io, to_dataset<FeatureSample>(alice.client, entry.uri()));

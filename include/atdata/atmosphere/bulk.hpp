@@ -50,6 +50,7 @@ class BulkOptions : public atdata::detail::ChainedOptions<BulkOptions> {
   // every batch. An exception thrown here stops the job like a crash would:
   // no new batch starts, in-flight ones finish, the exception propagates.
   std::function<void(const BulkProgress&)> on_progress;
+  bool validate = true;  // check each record against the shipped lexicon before writing
 
   BulkOptions&& with_job_key(std::string v) && { return set(job_key, std::move(v)); }
   BulkOptions&& with_max_in_flight(std::size_t v) && { return set(max_in_flight, v); }
@@ -60,6 +61,7 @@ class BulkOptions : public atdata::detail::ChainedOptions<BulkOptions> {
   BulkOptions&& with_on_progress(std::function<void(const BulkProgress&)> v) && {
     return set(on_progress, std::move(v));
   }
+  BulkOptions&& with_validate(bool v) && { return set(validate, v); }
 };
 
 struct BulkResult {

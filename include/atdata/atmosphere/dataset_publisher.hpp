@@ -46,6 +46,9 @@ class DatasetPublishOptions : public atdata::detail::ChainedOptions<DatasetPubli
   std::optional<boost::json::object> metadata;  // written as msgpack {"$bytes"}
   std::string metadata_url;                     // `metadataUrl`, read by to_dataset
   std::string rkey;                             // empty = the PDS assigns a TID
+  // Check the record against the shipped lexicon before writing (RecordError
+  // with the validator's message); false writes it as given.
+  bool validate = true;
 
   // For the calls that take no schema argument (publish(ds), insert_dataset):
   // the schema record's AT-URI; empty = publish the sample type's schema first
@@ -74,6 +77,7 @@ class DatasetPublishOptions : public atdata::detail::ChainedOptions<DatasetPubli
   DatasetPublishOptions&& with_schema_version(std::string v) && { return set(schema_version, std::move(v)); }
   DatasetPublishOptions&& with_mime_type(std::string v) && { return set(mime_type, std::move(v)); }
   DatasetPublishOptions&& with_max_in_flight(std::size_t v) && { return set(max_in_flight, v); }
+  DatasetPublishOptions&& with_validate(bool v) && { return set(validate, v); }
   DatasetPublishOptions&& with_on_progress(std::function<void(std::size_t, std::size_t)> v) && {
     return set(on_progress, std::move(v));
   }
@@ -129,7 +133,9 @@ class DatasetPublisher {
   // `options.schema_ref`, or the sample type's, published first when that is
   // empty; the dataset's metadata (from its metadata_url) is written as
   // msgpack. Checked before any I/O: InvalidArgument "schema_uri is required
-  // when auto_publish_schema=False", "dataset name is required".
+  // when auto_publish_schema=False", "dataset name is required", and (unless
+  // !validate) the record against the lexicon (RecordError), so an invalid
+  // dataset never leaves a published schema behind.
   template <class D>
   requires requires(const D& d) {
     { d.url() } -> std::convertible_to<std::string>;
@@ -172,16 +178,33 @@ class DatasetPublisher {
   // As publish_with_blobs, streaming each file from disk.
   boost::asio::awaitable<AtUri> publish_with_blob_files(std::vector<std::string> paths, AtUri schema_uri,
                                                         DatasetPublishOptions options);
-  boost::asio::awaitable<AtUri> publish_record(DatasetRecord record, std::string rkey = {});
+  // Checks the record against the shipped lexicon first (RecordError) unless !validate.
+  boost::asio::awaitable<AtUri> publish_record(DatasetRecord record, std::string rkey = {},
+                                               bool validate = true);
+
+  // The lexicon check of publish_record for a record still missing what I/O
+  // will provide: an empty schema_ref stands for a schema about to be
+  // published and, with pending_blobs, blob storage of that many uploads.
+  static void check_draft(DatasetRecord draft, std::optional<std::size_t> pending_blobs = std::nullopt);
+  // The record the options describe (no storage yet). InvalidArgument without a name.
+  static DatasetRecord make_record(std::string schema_uri, const DatasetPublishOptions& o);
 
  private:
   template <class D>
   boost::asio::awaitable<AtUri> publish_dataset(D ds, DatasetPublishOptions o) {
     std::string schema_uri = std::move(o.schema_ref);
+    if (o.validate) {
+      DatasetRecord rec = make_record(schema_uri, o);
+      std::vector<std::string> urls;
+      urls.push_back(std::string(ds.url()));
+      rec.storage = StorageLocation::external(std::move(urls));
+      check_draft(std::move(rec));
+    }
     if (schema_uri.empty()) {
       SchemaPublisher schemas(*client_);
       SchemaPublishOptions so;
       so.version = o.schema_version;
+      so.validate = o.validate;
       SampleSchema sample_schema = schema_of<typename D::sample_type>();
       AtUri s = co_await schemas.publish(std::move(sample_schema), std::move(so));
       schema_uri = s.str();
@@ -197,9 +220,8 @@ class DatasetPublisher {
       msgpack::write_value(w, *md);
       rec.metadata = std::move(bytes);
     }
-    co_return co_await publish_record(std::move(rec), std::move(o.rkey));
+    co_return co_await publish_record(std::move(rec), std::move(o.rkey), o.validate);
   }
-  DatasetRecord make_record(std::string schema_uri, const DatasetPublishOptions& o) const;
   atproto::AtmosphereClient* client_;
 };
 

@@ -64,6 +64,7 @@ class LensPublishOptions : public atdata::detail::ChainedOptions<LensPublishOpti
   std::optional<CodeReference> getter_code;
   std::optional<CodeReference> putter_code;
   std::string rkey;
+  bool validate = true;  // check against the shipped lexicon before writing
 
   LensPublishOptions&& with_name(std::string v) && { return set(name, std::move(v)); }
   LensPublishOptions&& with_source_schema(AtUri v) && { return set(source_schema, v.str()); }
@@ -72,6 +73,7 @@ class LensPublishOptions : public atdata::detail::ChainedOptions<LensPublishOpti
   LensPublishOptions&& with_getter_code(CodeReference v) && { return set(getter_code, std::move(v)); }
   LensPublishOptions&& with_putter_code(CodeReference v) && { return set(putter_code, std::move(v)); }
   LensPublishOptions&& with_rkey(std::string v) && { return set(rkey, std::move(v)); }
+  LensPublishOptions&& with_validate(bool v) && { return set(validate, v); }
 };
 
 // LensPublisher::publish_from_lens: the code paths come from the lens.
@@ -84,10 +86,13 @@ class LensFromCodeOptions : public atdata::detail::ChainedOptions<LensFromCodeOp
   std::string source_schema;
   std::string target_schema;
   std::string description;
-  // Where the lens's code lives (git URL and commit).
+  // Where the lens's code lives (git URL and commit). The lexicon requires
+  // code references, so with `validate` both are needed (InvalidArgument
+  // otherwise); without it they are written only when both are given.
   std::string repository;
   std::string commit;
   std::string rkey;
+  bool validate = true;  // check against the shipped lexicon before writing
 
   LensFromCodeOptions&& with_name(std::string v) && { return set(name, std::move(v)); }
   LensFromCodeOptions&& with_source_schema(AtUri v) && { return set(source_schema, v.str()); }
@@ -99,6 +104,7 @@ class LensFromCodeOptions : public atdata::detail::ChainedOptions<LensFromCodeOp
     return std::move(*this);
   }
   LensFromCodeOptions&& with_rkey(std::string v) && { return set(rkey, std::move(v)); }
+  LensFromCodeOptions&& with_validate(bool v) && { return set(validate, v); }
 };
 
 class LensPublisher {

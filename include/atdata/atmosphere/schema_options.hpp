@@ -26,11 +26,13 @@ class SchemaPublishOptions : public atdata::detail::ChainedOptions<SchemaPublish
   std::string description;
   boost::json::object metadata;  // copied verbatim into the record (no floats)
   std::string rkey;              // empty = the PDS assigns a TID
+  bool validate = true;          // check against the shipped lexicon before writing
 
   SchemaPublishOptions&& with_name(std::string v) && { return set(name, std::move(v)); }
   SchemaPublishOptions&& with_version(std::string v) && { return set(version, std::move(v)); }
   SchemaPublishOptions&& with_description(std::string v) && { return set(description, std::move(v)); }
   SchemaPublishOptions&& with_rkey(std::string v) && { return set(rkey, std::move(v)); }
+  SchemaPublishOptions&& with_validate(bool v) && { return set(validate, v); }
   // A named json::object, or one entry at a time (braced lists are refused:
   // they do not compile inside co_await on GCC 12).
   template <class O>

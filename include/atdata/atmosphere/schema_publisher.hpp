@@ -27,7 +27,7 @@ class SchemaPublisher {
   template <DescribedSample T>
   boost::asio::awaitable<AtUri> publish(SchemaPublishOptions options) {
     SchemaRecord rec = schema_record_of<T>(options);
-    return publish_record(std::move(rec), std::move(options.rkey));
+    return publish_record(std::move(rec), std::move(options.rkey), options.validate);
   }
   template <DescribedSample T>
   boost::asio::awaitable<AtUri> publish() {
@@ -37,7 +37,9 @@ class SchemaPublisher {
   boost::asio::awaitable<AtUri> publish(SampleSchema schema) {
     return publish(std::move(schema), SchemaPublishOptions{});
   }
-  boost::asio::awaitable<AtUri> publish_record(SchemaRecord record, std::string rkey = {});
+  // Checks the record against the shipped lexicon first (RecordError) unless !validate.
+  boost::asio::awaitable<AtUri> publish_record(SchemaRecord record, std::string rkey = {},
+                                               bool validate = true);
 
  private:
   atproto::AtmosphereClient* client_;

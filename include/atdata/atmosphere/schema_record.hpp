@@ -71,8 +71,11 @@ struct SchemaRecord {
   boost::json::object metadata;                // copied verbatim; written only when non-empty
   SchemaFormat format = SchemaFormat::fields;  // informational, set by from_record
 
-  // The record object, members in Python atdata's order. Throws atdata::InvalidArgument if
-  // `metadata` holds a floating-point number (the ATProto data model has none).
+  // The record object: Python atdata's members in its order (`fields` is what
+  // its readers use), plus what the lexicon requires, `schemaType:
+  // "jsonSchema"` and a JSON-Schema `schema` of the same fields. Throws
+  // atdata::InvalidArgument if `metadata` holds a floating-point number (the
+  // ATProto data model has none).
   boost::json::object to_record() const;
 
   // Reads Python atdata's form and the later `ac.foundation.dataset.schema` /
