@@ -63,7 +63,8 @@ asio::awaitable<int> demo(asio::io_context& io, std::filesystem::path dir) {
   atmo::AtmosphereIndex index(*client);
 
   // 4. Publish the schema.
-  atmo::AtUri schema_uri = co_await index.publish_schema<FeatureSample>("1.0.0", "Feature vectors with labels");
+  atmo::AtUri schema_uri =
+      co_await index.publish_schema<FeatureSample>("1.0.0", "Feature vectors with labels");
   std::cout << "schema:  " << schema_uri << "\n";
 
   // 5. Index the dataset. Options are not aggregates: they are built inline
@@ -78,7 +79,8 @@ asio::awaitable<int> demo(asio::io_context& io, std::filesystem::path dir) {
 
   // 6. Discover it again: list, decode the schema, load.
   std::cout << "datasets of " << client->handle() << ":\n";
-  for (const auto& e : co_await index.list_datasets()) std::cout << "  " << e.name() << "  " << e.uri() << "\n";
+  for (const auto& e : co_await index.list_datasets())
+    std::cout << "  " << e.name() << "  " << e.uri() << "\n";
   auto schema = co_await index.decode_schema(entry.schema_ref());
   std::cout << "decoded schema " << schema->name() << " with fields:";
   for (const auto& f : schema->fields()) std::cout << " " << f.name << ":" << f.type.describe();
@@ -86,7 +88,8 @@ asio::awaitable<int> demo(asio::io_context& io, std::filesystem::path dir) {
 
   // The typed loader checks the published schema against FeatureSample
   // before reading any shard.
-  atdata::Dataset<FeatureSample> typed = co_await index.dataset_loader().to_dataset<FeatureSample>(entry.uri());
+  atdata::Dataset<FeatureSample> typed =
+      co_await index.dataset_loader().to_dataset<FeatureSample>(entry.uri());
   std::cout << "typed dataset over " << typed.list_shards().size() << " shards\n";
 
   atdata::DynamicDataset ds = co_await index.dataset_loader().to_dynamic_dataset(entry.uri(), schema);

@@ -83,7 +83,8 @@ asio::awaitable<void> demo(asio::io_context& io, std::string url, std::vector<st
   // Discover: list (each entry carries its URI), then load with the type
   // checked against the published schema before any shard is read.
   for (const auto& e : co_await index.list_datasets()) std::cout << e.uri() << "  " << e.name() << "\n";
-  atdata::Dataset<FeatureSample> back = co_await index.dataset_loader().to_dataset<FeatureSample>(entry.uri());
+  atdata::Dataset<FeatureSample> back =
+      co_await index.dataset_loader().to_dataset<FeatureSample>(entry.uri());
   auto loader = back.ordered(32);
   while (auto batch = co_await loader.next()) train_on(batch->stacked<&FeatureSample::features>());
   // [end atmosphere-index]
@@ -133,11 +134,12 @@ asio::awaitable<void> demo(asio::io_context& io, std::string url, std::vector<st
   atmo::AtUri d3 = co_await dp.publish(ds, "features-auto-schema");
 
   atmo::DatasetLoader& dl = index.dataset_loader();
-  std::string kind = co_await dl.get_storage_type(d2);       // "blobs" ("external" for d1)
-  auto blob_urls = co_await dl.get_blob_urls(d2);            // getBlob URLs on the owner's PDS
-  auto shard_urls = co_await dl.get_shard_urls(d1);          // what a Dataset reads, any storage
-  auto md = co_await dl.get_metadata(entry.uri());           // optional<boost::json::object>
-  atmo::DatasetRecord rec = co_await dl.get("at://" + client->did() + "/ac.foundation.dataset.record/" + d3.rkey);
+  std::string kind = co_await dl.get_storage_type(d2);  // "blobs" ("external" for d1)
+  auto blob_urls = co_await dl.get_blob_urls(d2);       // getBlob URLs on the owner's PDS
+  auto shard_urls = co_await dl.get_shard_urls(d1);     // what a Dataset reads, any storage
+  auto md = co_await dl.get_metadata(entry.uri());      // optional<boost::json::object>
+  atmo::DatasetRecord rec =
+      co_await dl.get("at://" + client->did() + "/ac.foundation.dataset.record/" + d3.rkey);
   // [end atmosphere-publishers]
   snippet::check(kind == "blobs" && blob_urls.size() == shard_paths.size(), "blob storage");
   snippet::check(shard_urls == urls, "external URLs verbatim");
@@ -146,11 +148,13 @@ asio::awaitable<void> demo(asio::io_context& io, std::string url, std::vector<st
 
   // [snippet atmosphere-lens]
   atmo::LensPublisher lp(*client);
-  atmo::AtUri lens = co_await lp.publish(
-      atmo::LensPublishOptions("label-only", s, schema)
-          .with_description("Keep the label")
-          .with_getter_code(atmo::CodeReference("https://github.com/org/lenses", "abc123", "lenses:get_label"))
-          .with_putter_code(atmo::CodeReference("https://github.com/org/lenses", "abc123", "lenses:put_label")));
+  atmo::AtUri lens =
+      co_await lp.publish(atmo::LensPublishOptions("label-only", s, schema)
+                              .with_description("Keep the label")
+                              .with_getter_code(atmo::CodeReference("https://github.com/org/lenses", "abc123",
+                                                                    "lenses:get_label"))
+                              .with_putter_code(atmo::CodeReference("https://github.com/org/lenses", "abc123",
+                                                                    "lenses:put_label")));
   atmo::LensLoader ll(*client);
   auto found = co_await ll.find_by_schemas(s);  // lenses from s, all pages
   // [end atmosphere-lens]
@@ -211,11 +215,11 @@ const char* my_lexicon_json = R"({"lexicon": 1, "id": "com.example.thing", "defs
 void run(const boost::json::object& record) {
   // [snippet atmosphere-lexicon]
   using namespace atdata::atmosphere;
-  validate_record(record);                       // collection from $type; throws RecordError
+  validate_record(record);  // collection from $type; throws RecordError
   validate_record("ac.foundation.dataset.record", record);
   if (auto p = check_record(record)) std::cerr << p->member << ": " << p->message << "\n";
 
-  LexiconCatalog mine;                           // your own lexicons (and refs between them)
+  LexiconCatalog mine;  // your own lexicons (and refs between them)
   for (const auto& l : shipped_lexicons()) mine.add(l.json);
   mine.add(my_lexicon_json);
   mine.validate_record("com.example.thing", record);
@@ -251,7 +255,8 @@ int main() {
     snippet::ScratchDir dir;
     write_shards(dir.path());
     std::vector<std::string> paths;
-    for (int i = 0; i < 4; ++i) paths.push_back((dir.path() / ("features-00000" + std::to_string(i) + ".tar")).string());
+    for (int i = 0; i < 4; ++i)
+      paths.push_back((dir.path() / ("features-00000" + std::to_string(i) + ".tar")).string());
     const std::string url = "file://localhost" + (dir.path() / "features-{000000..000003}.tar").string();
     asio::io_context io;
     atdata::run_blocking(io, demo(io, url, paths));

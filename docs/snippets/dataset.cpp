@@ -113,7 +113,8 @@ void read_async(const atdata::Dataset<ImageSample>& ds, std::uint64_t epoch) {
 
 void resume(const std::string& url, std::size_t rank, std::size_t world, std::uint64_t e) {
   // [snippet dataset-resume]
-  atdata::Dataset<ImageSample> ds(url, atdata::DatasetOptions().with_split(rank, world));  // shards rank, rank+world, …
+  atdata::Dataset<ImageSample> ds(
+      url, atdata::DatasetOptions().with_split(rank, world));  // shards rank, rank+world, …
   auto loader = ds.shuffled({.seed = 1, .epoch = e}, 64);
   auto batch = loader.next_blocking();                  // … train on it …
   atdata::IterationState saved_state = loader.state();  // … save it with the checkpoint

@@ -33,6 +33,8 @@ std::string AtUri::str() const {
   return out;
 }
 
-std::ostream& operator<<(std::ostream& os, const AtUri& u) { return os << u.str(); }
+std::ostream& operator<<(std::ostream& os, const AtUri& u) {
+  return os << u.str();
+}
 
 }  // namespace atdata::atmosphere

@@ -81,7 +81,7 @@ asio::awaitable<std::vector<std::string>> DatasetLoader::get_shard_urls(AtUri ur
 }
 
 asio::awaitable<DatasetSource> DatasetLoader::checked_source(AtUri uri, SampleSchema expected,
-                                                            DatasetOptions options) {
+                                                             DatasetOptions options) {
   DatasetSource src = co_await dataset_source(*client_, uri, std::move(options));
   SchemaLoader schemas(*client_);
   std::shared_ptr<const SampleSchema> published = co_await schemas.decode(AtUri(src.record.schema_ref));

@@ -80,8 +80,8 @@ asio::awaitable<AtUri> DatasetPublisher::publish_record(DatasetRecord record, st
   co_return AtUri::parse(ref.uri);
 }
 
-asio::awaitable<AtUri> DatasetPublisher::publish_with_urls(std::vector<std::string> urls,
-                                                           AtUri schema_uri, DatasetPublishOptions options) {
+asio::awaitable<AtUri> DatasetPublisher::publish_with_urls(std::vector<std::string> urls, AtUri schema_uri,
+                                                           DatasetPublishOptions options) {
   DatasetRecord rec = make_record(schema_uri.str(), options);
   rec.storage = StorageLocation::external(std::move(urls));
   co_return co_await publish_record(std::move(rec), std::move(options.rkey), options.validate);
@@ -105,8 +105,8 @@ asio::awaitable<std::vector<json::object>> upload_all(
 
 }  // namespace
 
-asio::awaitable<AtUri> DatasetPublisher::publish_with_blobs(std::vector<SharedBytes> blobs,
-                                                            AtUri schema_uri, DatasetPublishOptions options) {
+asio::awaitable<AtUri> DatasetPublisher::publish_with_blobs(std::vector<SharedBytes> blobs, AtUri schema_uri,
+                                                            DatasetPublishOptions options) {
   DatasetRecord rec = make_record(schema_uri.str(), options);
   // Uploads are wasted when the record cannot be written: check it first.
   if (options.validate) check_draft(rec, blobs.size());

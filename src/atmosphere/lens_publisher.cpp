@@ -96,9 +96,8 @@ asio::awaitable<std::vector<Listed<LensRecord>>> LensLoader::list_all(std::strin
   co_return out;
 }
 
-asio::awaitable<std::vector<Listed<LensRecord>>> LensLoader::find_by_schemas(AtUri source_schema,
-                                                                             std::optional<AtUri> target_schema,
-                                                                             std::string repo) {
+asio::awaitable<std::vector<Listed<LensRecord>>> LensLoader::find_by_schemas(
+    AtUri source_schema, std::optional<AtUri> target_schema, std::string repo) {
   const std::string source = source_schema.str();
   const std::string target = target_schema ? target_schema->str() : std::string();
   auto all = co_await list_all(std::move(repo));

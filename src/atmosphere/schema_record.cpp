@@ -132,7 +132,8 @@ SchemaFieldType json_schema_prop_to_field_type(const json::value& v, const std::
   if (type == "array") {
     const json::value* items = r.find("items");
     if (items && !items->is_null()) {
-      return SchemaFieldType::array(json_schema_prop_to_field_type(*items, r.member_path("items"), depth + 1));
+      return SchemaFieldType::array(
+          json_schema_prop_to_field_type(*items, r.member_path("items"), depth + 1));
     }
     return SchemaFieldType::array(SchemaFieldType::of(Primitive::str));
   }
@@ -287,7 +288,7 @@ SchemaFieldType SchemaFieldType::of(Primitive p) {
 }
 
 SchemaFieldType SchemaFieldType::ndarray(std::optional<std::string> dtype,
-                             std::optional<std::vector<std::optional<std::int64_t>>> shape) {
+                                         std::optional<std::vector<std::optional<std::int64_t>>> shape) {
   SchemaFieldType ft;
   ft.kind = SchemaFieldKind::ndarray;
   ft.dtype = std::move(dtype);

@@ -12,8 +12,8 @@
 #include <boost/json/parse.hpp>
 
 #include "atdata/atmosphere/dataset_loader.hpp"
-#include "atdata/atmosphere/schema_publisher.hpp"
 #include "atdata/atmosphere/schema_mapping.hpp"
+#include "atdata/atmosphere/schema_publisher.hpp"
 #include "atdata/atmosphere/schema_record.hpp"
 #include "atdata/atproto/atmosphere_client.hpp"
 #include "atdata/core/npy.hpp"

@@ -101,7 +101,8 @@ int run_publish(const std::vector<std::string>& args, std::ostream& out, std::os
     if (p.flag("--blobs")) {
       ProgressBar bar(err, "uploading", "shards", mode == ProgressMode::terminal);
       rec.max_in_flight = in_flight;
-      if (draws(mode)) rec.on_progress = [&](std::size_t done, std::size_t total) { bar.update(done, total); };
+      if (draws(mode))
+        rec.on_progress = [&](std::size_t done, std::size_t total) { bar.update(done, total); };
       uri = c.run(publisher.publish_with_blob_files(std::move(paths), schema_uri, std::move(rec)));
       bar.finish();
     } else {

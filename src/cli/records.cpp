@@ -60,7 +60,8 @@ std::string repo_option(const ParsedArgs& p) {
 }
 
 AtUri uri_argument(const ParsedArgs& p, RecordKind kind) {
-  if (p.positional.size() != 1) throw UsageError("give exactly one AT_URI of a " + std::string(atmosphere::to_string(kind)));
+  if (p.positional.size() != 1)
+    throw UsageError("give exactly one AT_URI of a " + std::string(atmosphere::to_string(kind)));
   try {
     return AtUri::parse(p.positional[0]);
   } catch (const InvalidArgument& e) {

@@ -134,7 +134,8 @@ std::optional<std::string> schema_mismatch(const SampleSchema& reader, const Sam
     const FieldDef* w = writer.find(f.name);
     if (!w) return "field '" + f.name + "' is in " + rn + " but not in " + wn;
     if (!kinds_agree(f.type, w->type)) {
-      return "field '" + f.name + "': " + f.type.describe() + " in " + rn + ", " + w->type.describe() + " in " + wn;
+      return "field '" + f.name + "': " + f.type.describe() + " in " + rn + ", " + w->type.describe() +
+             " in " + wn;
     }
     if (w->optional && !f.optional) {
       return "field '" + f.name + "' is optional in " + wn + " but required in " + rn;

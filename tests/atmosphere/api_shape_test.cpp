@@ -45,16 +45,26 @@ static_assert(!std::is_aggregate_v<atproto::ListRecordsOptions>);
 // Braced lists are refused by the list and map setters on every compiler,
 // because GCC 12 cannot compile them inside co_await.
 template <class O>
-concept TakesBracedTags = requires(O o) { std::move(o).with_tags({"a", "b"}); };
+concept TakesBracedTags = requires(O o) {
+  std::move(o).with_tags({"a", "b"});
+};
 static_assert(!TakesBracedTags<DatasetPublishOptions>);
 template <class O>
-concept TakesBracedMetadata = requires(O o) { std::move(o).with_metadata({{"a", "b"}}); };
+concept TakesBracedMetadata = requires(O o) {
+  std::move(o).with_metadata({{"a", "b"}});
+};
 static_assert(!TakesBracedMetadata<DatasetPublishOptions>);
 static_assert(!TakesBracedMetadata<SchemaPublishOptions>);
 
-asio::awaitable<DatasetPublishOptions> echo(DatasetPublishOptions o) { co_return o; }
-asio::awaitable<SchemaPublishOptions> echo_schema(SchemaPublishOptions o) { co_return o; }
-asio::awaitable<std::string> rkey_of(AtUri uri) { co_return uri.rkey; }
+asio::awaitable<DatasetPublishOptions> echo(DatasetPublishOptions o) {
+  co_return o;
+}
+asio::awaitable<SchemaPublishOptions> echo_schema(SchemaPublishOptions o) {
+  co_return o;
+}
+asio::awaitable<std::string> rkey_of(AtUri uri) {
+  co_return uri.rkey;
+}
 
 // The forms GCC 12 used to break (aggregate temporaries and braced lists
 // inside co_await), in their supported spelling.
@@ -131,7 +141,9 @@ struct NoDefault {
   explicit NoDefault(int v) : value(v) {}
   int value;
 };
-asio::awaitable<NoDefault> make_no_default(int v) { co_return NoDefault(v); }
+asio::awaitable<NoDefault> make_no_default(int v) {
+  co_return NoDefault(v);
+}
 asio::awaitable<int> fails() {
   throw InvalidArgument("boom");
   co_return 0;

@@ -176,14 +176,15 @@ TEST(SchemaRecord, WritesTheLexiconsJsonSchemaOfTheSameFields) {
   // Every field kind maps to a property that reads back as that kind.
   SchemaRecord all;
   all.name = "All";
-  all.fields = {{"s", SchemaFieldType::of(Primitive::str)},
-                {"i", SchemaFieldType::of(Primitive::int_), true},
-                {"f", SchemaFieldType::of(Primitive::float_), false, "a float"},
-                {"b", SchemaFieldType::of(Primitive::bool_)},
-                {"raw", SchemaFieldType::of(Primitive::bytes)},
-                {"nd", SchemaFieldType::ndarray(std::nullopt)},
-                {"list", SchemaFieldType::array(SchemaFieldType::array(SchemaFieldType::of(Primitive::int_)))},
-                {"any", SchemaFieldType::array(SchemaFieldType::of(Primitive::str))}};
+  all.fields = {
+      {"s", SchemaFieldType::of(Primitive::str)},
+      {"i", SchemaFieldType::of(Primitive::int_), true},
+      {"f", SchemaFieldType::of(Primitive::float_), false, "a float"},
+      {"b", SchemaFieldType::of(Primitive::bool_)},
+      {"raw", SchemaFieldType::of(Primitive::bytes)},
+      {"nd", SchemaFieldType::ndarray(std::nullopt)},
+      {"list", SchemaFieldType::array(SchemaFieldType::array(SchemaFieldType::of(Primitive::int_)))},
+      {"any", SchemaFieldType::array(SchemaFieldType::of(Primitive::str))}};
   json::object a = all.to_record();
   a.erase("fields");
   EXPECT_EQ(SchemaRecord::from_record(a).fields, all.fields);
@@ -235,21 +236,22 @@ TEST(SchemaRecord, FieldTypeVariantsSerialize) {
   EXPECT_EQ(json::value(described.field_type.to_json()),
             json::parse(R"({"$type":"ac.foundation.dataset.schemaType#primitive","primitive":"bytes"})"));
   EXPECT_EQ(
-      json::value(
-          SchemaFieldType::ndarray("float32", std::vector<std::optional<std::int64_t>>{224, 224, 3}).to_json()),
+      json::value(SchemaFieldType::ndarray("float32", std::vector<std::optional<std::int64_t>>{224, 224, 3})
+                      .to_json()),
       json::parse(
           R"({"$type":"ac.foundation.dataset.schemaType#ndarray","dtype":"float32","shape":[224,224,3]})"));
   EXPECT_EQ(
-      json::value(
-          SchemaFieldType::ndarray("uint8", std::vector<std::optional<std::int64_t>>{std::nullopt, 3}).to_json()),
+      json::value(SchemaFieldType::ndarray("uint8", std::vector<std::optional<std::int64_t>>{std::nullopt, 3})
+                      .to_json()),
       json::parse(
           R"({"$type":"ac.foundation.dataset.schemaType#ndarray","dtype":"uint8","shape":[null,3]})"));
   // A hand-built ndarray without dtype/shape writes neither (spec: SHOULD omit).
+  EXPECT_EQ(json::value(
+                SchemaFieldType::ndarray(std::nullopt, std::vector<std::optional<std::int64_t>>{}).to_json()),
+            json::parse(R"({"$type":"ac.foundation.dataset.schemaType#ndarray"})"));
   EXPECT_EQ(
-      json::value(SchemaFieldType::ndarray(std::nullopt, std::vector<std::optional<std::int64_t>>{}).to_json()),
-      json::parse(R"({"$type":"ac.foundation.dataset.schemaType#ndarray"})"));
-  EXPECT_EQ(
-      json::value(SchemaFieldType::reference("at://did:plc:a/ac.foundation.dataset.sampleSchema/x").to_json()),
+      json::value(
+          SchemaFieldType::reference("at://did:plc:a/ac.foundation.dataset.sampleSchema/x").to_json()),
       json::parse(
           R"({"$type":"ac.foundation.dataset.schemaType#ref","ref":"at://did:plc:a/ac.foundation.dataset.sampleSchema/x"})"));
   EXPECT_EQ(
@@ -264,7 +266,8 @@ TEST(SchemaRecord, FieldTypeVariantsSerialize) {
   rec.created_at = kCreated;
   rec.fields = {
       described,
-      {"img", SchemaFieldType::ndarray("float32", std::vector<std::optional<std::int64_t>>{224, 224, 3}), true},
+      {"img", SchemaFieldType::ndarray("float32", std::vector<std::optional<std::int64_t>>{224, 224, 3}),
+       true},
       {"r", SchemaFieldType::reference("at://x/y/z")},
       {"nested", SchemaFieldType::array(SchemaFieldType::array(SchemaFieldType::of(Primitive::float_)))},
       {"any", SchemaFieldType::array_of_any()},

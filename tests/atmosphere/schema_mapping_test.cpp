@@ -77,8 +77,9 @@ constexpr const char* kFeatureFields = R"([
   ])";
 
 TEST(SchemaMapping, DescribedStructGivesTheSpecExampleFields) {
-  SchemaRecord rec = schema_record_of<fx::FeatureSample>(
-      SchemaPublishOptions().with_description("Feature vectors with labels").with_metadata("source", "training"));
+  SchemaRecord rec = schema_record_of<fx::FeatureSample>(SchemaPublishOptions()
+                                                             .with_description("Feature vectors with labels")
+                                                             .with_metadata("source", "training"));
   EXPECT_EQ(rec.name, "FeatureSample");
   EXPECT_EQ(rec.version, "1.0.0");
   json::object out = rec.to_record();
@@ -86,7 +87,8 @@ TEST(SchemaMapping, DescribedStructGivesTheSpecExampleFields) {
   EXPECT_EQ(out.at("description"), "Feature vectors with labels");
   EXPECT_EQ(out.at("metadata"), json::parse(R"({"source":"training"})"));
 
-  SchemaRecord named = schema_record_of<fx::FeatureSample>(SchemaPublishOptions().with_name("CustomName").with_version("2.0.0"));
+  SchemaRecord named = schema_record_of<fx::FeatureSample>(
+      SchemaPublishOptions().with_name("CustomName").with_version("2.0.0"));
   EXPECT_EQ(named.name, "CustomName");
   EXPECT_EQ(named.version, "2.0.0");
 }

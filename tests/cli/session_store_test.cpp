@@ -371,11 +371,13 @@ TEST(CliExitStatus, EachFailureHasItsCode) {
   EXPECT_EQ(exit_status_for(XrpcError(400, "n", "InvalidRequest", "bad collection")), kExitError);
   EXPECT_EQ(exit_status_for(XrpcError(500, "n", "InternalServerError", "")), kExitError);
   using Cause = DidResolutionError::Cause;
-  EXPECT_EQ(exit_status_for(DidResolutionError(Cause::not_found, "did:plc:x", "http://plc", "not found", 404)),
-            kExitNotFound);
+  EXPECT_EQ(
+      exit_status_for(DidResolutionError(Cause::not_found, "did:plc:x", "http://plc", "not found", 404)),
+      kExitNotFound);
   EXPECT_EQ(exit_status_for(DidResolutionError(Cause::unreachable, "did:plc:x", "http://plc", "refused")),
             kExitError);
-  EXPECT_EQ(exit_status_for(Error("Could not resolve handle x.test: Unable to resolve handle")), kExitNotFound);
+  EXPECT_EQ(exit_status_for(Error("Could not resolve handle x.test: Unable to resolve handle")),
+            kExitNotFound);
   EXPECT_EQ(exit_status_for(RecordError("$type", "not a schema record")), kExitError);
   EXPECT_EQ(exit_status_for(std::runtime_error("x")), kExitError);
 }

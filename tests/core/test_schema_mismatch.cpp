@@ -18,8 +18,10 @@ FieldDef field(std::string name, FieldType t, bool optional = false) {
 }
 
 TEST(SchemaMismatch, EqualSchemasAgreeWhateverTheirNamesAndOrder) {
-  auto a = schema("A", {field("x", FieldType::ndarray("float32")), field("y", FieldType::primitive(FieldKind::int_))});
-  auto b = schema("B", {field("y", FieldType::primitive(FieldKind::int_)), field("x", FieldType::ndarray("uint8"))});
+  auto a = schema(
+      "A", {field("x", FieldType::ndarray("float32")), field("y", FieldType::primitive(FieldKind::int_))});
+  auto b = schema(
+      "B", {field("y", FieldType::primitive(FieldKind::int_)), field("x", FieldType::ndarray("uint8"))});
   EXPECT_EQ(schema_mismatch(a, b), std::nullopt);  // dtype is informational
 }
 

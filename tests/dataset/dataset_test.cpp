@@ -261,7 +261,8 @@ TEST(Metadata, FetchedOnceAndCached) {
   fs::path meta = dir / "meta.msgpack";
   std::ofstream(meta, std::ios::binary)
       .write(reinterpret_cast<const char*>(packed.data()), static_cast<std::streamsize>(packed.size()));
-  Dataset<FixtureSample> ds(kData + "/test_samples.tar", DatasetOptions().with_metadata_url("file://" + meta.string()));
+  Dataset<FixtureSample> ds(kData + "/test_samples.tar",
+                            DatasetOptions().with_metadata_url("file://" + meta.string()));
   auto m = ds.metadata();
   ASSERT_TRUE(m && m->is_map());
   ASSERT_EQ(m->as_map().size(), 3u);

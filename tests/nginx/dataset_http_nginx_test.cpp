@@ -84,12 +84,14 @@ TEST(DatasetHttp, MetadataOverHttp) {
                                   'n',  0xa7, 's', 'a', 'm', 'p', 'l', 'e',  's', 0xcd, 0x27, 0x10};
   std::ofstream(kRun + "/www/dshttp-meta.msgpack", std::ios::binary)
       .write(reinterpret_cast<const char*>(packed), sizeof packed);
-  Dataset<Basic> ds(base() + "/dshttp-{00..02}.tar.gz", DatasetOptions().with_metadata_url(base() + "/dshttp-meta.msgpack"));
+  Dataset<Basic> ds(base() + "/dshttp-{00..02}.tar.gz",
+                    DatasetOptions().with_metadata_url(base() + "/dshttp-meta.msgpack"));
   auto m = ds.metadata();
   ASSERT_TRUE(m && m->is_map());
   EXPECT_EQ(m->as_map()[0].second.as_str(), "train");
   EXPECT_EQ(m->as_map()[1].second.as_int(), 10000);
-  Dataset<Basic> missing(base() + "/x.tar", DatasetOptions().with_metadata_url(base() + "/no-such-meta.msgpack"));
+  Dataset<Basic> missing(base() + "/x.tar",
+                         DatasetOptions().with_metadata_url(base() + "/no-such-meta.msgpack"));
   EXPECT_THROW(missing.metadata(), HttpError);
 }
 

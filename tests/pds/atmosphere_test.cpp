@@ -71,29 +71,29 @@ TEST(AtmospherePds, CompleteExampleWithExternalFileUrls) {
   ASSERT_EQ(shards.size(), 4u);
 
   // Publish the schema, then index the dataset by its brace pattern.
-  AtUri schema_uri = alice.run(index.publish_schema<FeatureSample>(SchemaPublishOptions()
-                                                                       .with_version("1.0.0")
-                                                                       .with_description("Feature vectors with labels")
-                                                                       .with_metadata("source", "training")));
+  AtUri schema_uri =
+      alice.run(index.publish_schema<FeatureSample>(SchemaPublishOptions()
+                                                        .with_version("1.0.0")
+                                                        .with_description("Feature vectors with labels")
+                                                        .with_metadata("source", "training")));
   EXPECT_EQ(schema_uri.collection, "ac.foundation.dataset.sampleSchema");
   const std::string pattern = file_url((dir.path / "features-{000000..000003}.tar").string());
   Dataset<FeatureSample> ds(pattern);
-  auto entry =
-      alice.run(index.insert_dataset(ds, DatasetPublishOptions("synthetic-features-v1")
-                                             .with_schema_ref(schema_uri.str())
-                                             .with_description("Synthetic features")
-                                             .with_tags("features", "synthetic")
-                                             .with_license("MIT")
-                                             .with_metadata("split", "train")
-                                             .with_metadata("samples", 1000)));
+  auto entry = alice.run(index.insert_dataset(ds, DatasetPublishOptions("synthetic-features-v1")
+                                                      .with_schema_ref(schema_uri.str())
+                                                      .with_description("Synthetic features")
+                                                      .with_tags("features", "synthetic")
+                                                      .with_license("MIT")
+                                                      .with_metadata("split", "train")
+                                                      .with_metadata("samples", 1000)));
   EXPECT_EQ(entry.name(), "synthetic-features-v1");
   EXPECT_EQ(entry.schema_ref(), schema_uri.str());
   EXPECT_EQ(entry.data_urls(), std::vector<std::string>{pattern});
   EXPECT_EQ(entry.metadata(), (json::object{{"split", "train"}, {"samples", 1000}}));
 
   // The raw record has Python atdata 0.2's shape with {"$bytes"} metadata.
-  atproto::Record raw = alice.run(
-      alice.client.get_record(entry.uri().authority, entry.uri().collection, entry.uri().rkey));
+  atproto::Record raw =
+      alice.run(alice.client.get_record(entry.uri().authority, entry.uri().collection, entry.uri().rkey));
   EXPECT_EQ(raw.value.at("$type"), "ac.foundation.dataset.record");
   EXPECT_EQ(raw.value.at("storage").at("urls").at(0), json::value(pattern));
   EXPECT_TRUE(raw.value.at("metadata").as_object().contains("$bytes"));
@@ -121,8 +121,7 @@ TEST(AtmospherePds, CompleteExampleWithExternalFileUrls) {
   EXPECT_EQ(seen, kSamples);
 
   // The typed path over the same record.
-  Dataset<FeatureSample> typed =
-      alice.run(to_dataset<FeatureSample>(alice.client, it->uri()));
+  Dataset<FeatureSample> typed = alice.run(to_dataset<FeatureSample>(alice.client, it->uri()));
   auto tl = typed.ordered(unbatched);
   std::size_t n = 0;
   while (auto s = alice.run(tl.next())) {
@@ -145,9 +144,9 @@ TEST(AtmospherePds, CompleteExampleWithBlobStorage) {
   SchemaPublisher sp(alice.client);
   AtUri schema = alice.run(sp.publish<FeatureSample>());
   DatasetPublisher dp(alice.client);
-  AtUri uri = alice.run(
-      dp.publish_with_blobs(blobs, schema,
-                            DatasetPublishOptions("small-dataset").with_metadata("samples", 1000).with_max_in_flight(3)));
+  AtUri uri = alice.run(dp.publish_with_blobs(
+      blobs, schema,
+      DatasetPublishOptions("small-dataset").with_metadata("samples", 1000).with_max_in_flight(3)));
   DatasetLoader dl(alice.client);
   EXPECT_EQ(alice.run(dl.get_storage_type(uri)), "blobs");
   auto refs = alice.run(dl.get_blobs(uri));
@@ -207,9 +206,9 @@ TEST(AtmospherePds, DatasetPublisherPublishesADatasetWithAutoSchemaAndMetadata) 
 
   // to_dataset hands the record's metadataUrl to the Dataset.
   DatasetPublisher pub(alice.client);
-  AtUri with_url =
-      alice.run(pub.publish_with_urls(std::vector<std::string>{file_url(shards.at(0))}, rec.schema_ref,
-                                      DatasetPublishOptions("with-metadata-url").with_metadata_url(dopt.metadata_url)));
+  AtUri with_url = alice.run(
+      pub.publish_with_urls(std::vector<std::string>{file_url(shards.at(0))}, rec.schema_ref,
+                            DatasetPublishOptions("with-metadata-url").with_metadata_url(dopt.metadata_url)));
   Dataset<FeatureSample> back = alice.run(to_dataset<FeatureSample>(alice.client, with_url));
   EXPECT_EQ(back.options().metadata_url, dopt.metadata_url);
   auto md = alice.run(back.fetch_metadata());
@@ -242,13 +241,13 @@ TEST(AtmospherePds, LensPublishFromCodeReferences) {
   AtUri b = alice.run(sp.publish<FeatureSample>(SchemaPublishOptions().with_name("LensTarget")));
   AtUri c = alice.run(sp.publish<FeatureSample>(SchemaPublishOptions().with_name("LensOther")));
   LensPublisher lp(alice.client);
-  AtUri l1 = alice.run(lp.publish(
-      LensPublishOptions("simplify", a, b)
-          .with_description("Extract label only")
-          .with_getter_code(CodeReference("https://github.com/org/repo", "abc123def456",
-                                          "transforms.simplify:simplify_getter"))
-          .with_putter_code(CodeReference("https://github.com/org/repo", "abc123def456",
-                                          "transforms.simplify:simplify_putter"))));
+  AtUri l1 =
+      alice.run(lp.publish(LensPublishOptions("simplify", a, b)
+                               .with_description("Extract label only")
+                               .with_getter_code(CodeReference("https://github.com/org/repo", "abc123def456",
+                                                               "transforms.simplify:simplify_getter"))
+                               .with_putter_code(CodeReference("https://github.com/org/repo", "abc123def456",
+                                                               "transforms.simplify:simplify_putter"))));
   Lens<FeatureSample, std::int64_t> label_only{
       "label_only", [](const FeatureSample& s) { return s.label; }, {}, "examples/lenses.hpp:label_only", ""};
   AtUri l2 = alice.run(lp.publish_from_lens(
@@ -274,8 +273,8 @@ TEST(AtmospherePds, SecondAccountsDatasetsByDid) {
   AtUri schema =
       bob.run(bob_index.publish_schema<FeatureSample>(SchemaPublishOptions().with_name("BobSample")));
   std::vector<std::string> urls{"https://example.com/bob-{000000..000001}.tar"};
-  auto entry =
-      bob.run(bob_index.insert_dataset_urls(urls, DatasetPublishOptions("bobs-dataset").with_schema_ref(schema.str())));
+  auto entry = bob.run(bob_index.insert_dataset_urls(
+      urls, DatasetPublishOptions("bobs-dataset").with_schema_ref(schema.str())));
 
   Account alice("alice");
   AtmosphereIndex index(alice.client);

@@ -465,7 +465,8 @@ TEST_F(CliAccount, LensPublishListShow) {
   auto refused = run("lens", {"publish", "--name", name + "-bare", "--source", src, "--target", dst});
   EXPECT_EQ(refused.status, 1) << refused.err;
   EXPECT_NE(refused.err.find("needs a repository and a commit"), std::string::npos) << refused.err;
-  auto bare = run("lens", {"publish", "--name", name + "-bare", "--source", src, "--target", dst, "--no-validate"});
+  auto bare =
+      run("lens", {"publish", "--name", name + "-bare", "--source", src, "--target", dst, "--no-validate"});
   ASSERT_EQ(bare.status, 0) << bare.err;
 
   auto plain = run("lens", {"list"});

@@ -96,7 +96,8 @@ TEST(CliPds, PublishDatasetWithUrlsAndWithBlobsThenList) {
   login_env("alice");
   Account alice("alice");
   SchemaPublisher sp(alice.client);
-  const std::string schema = alice.run(sp.publish<FeatureSample>(SchemaPublishOptions().with_name("CliSample"))).str();
+  const std::string schema =
+      alice.run(sp.publish<FeatureSample>(SchemaPublishOptions().with_name("CliSample"))).str();
   TempDir dir;
   write_feature_shards(dir.path, 30, 10);
   const std::string pattern = (dir.path / "features-{000000..000002}.tar").string();

@@ -45,7 +45,8 @@ std::vector<SharedBytes> read_files(const std::vector<std::string>& paths) {
   return out;
 }
 
-asio::awaitable<void> user_flow(AtmosphereClient& client, std::vector<SharedBytes> blobs, std::string pattern) {
+asio::awaitable<void> user_flow(AtmosphereClient& client, std::vector<SharedBytes> blobs,
+                                std::string pattern) {
   AtmosphereIndex index(client);
   // 1. publish_schema with inline options (was: {.version, .description} → invalid free).
   AtUri schema = co_await index.publish_schema<FeatureSample>(
@@ -54,8 +55,8 @@ asio::awaitable<void> user_flow(AtmosphereClient& client, std::vector<SharedByte
 
   // 2. publish_with_blobs with inline options (was: {.record = {.name}, .max_in_flight} → abort).
   DatasetPublisher& dp = index.dataset_publisher();
-  AtUri blob_ds =
-      co_await dp.publish_with_blobs(std::move(blobs), schema, DatasetPublishOptions("small").with_max_in_flight(4));
+  AtUri blob_ds = co_await dp.publish_with_blobs(std::move(blobs), schema,
+                                                 DatasetPublishOptions("small").with_max_in_flight(4));
 
   // 3. insert_dataset with tags and metadata inline (was: braced lists → "array used as initializer").
   Dataset<FeatureSample> ds(pattern);

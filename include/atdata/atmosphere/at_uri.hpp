@@ -23,9 +23,9 @@ class AtUri {
   AtUri(std::string authority_, std::string collection_, std::string rkey_)
       : authority(std::move(authority_)), collection(std::move(collection_)), rkey(std::move(rkey_)) {}
   // Parsing conversions (InvalidArgument as parse()).
-  AtUri(std::string_view text) : AtUri(parse(text)) {}                  // NOLINT(google-explicit-constructor)
-  AtUri(const std::string& text) : AtUri(parse(text)) {}                // NOLINT(google-explicit-constructor)
-  AtUri(const char* text) : AtUri(parse(std::string_view(text))) {}     // NOLINT(google-explicit-constructor)
+  AtUri(std::string_view text) : AtUri(parse(text)) {}               // NOLINT(google-explicit-constructor)
+  AtUri(const std::string& text) : AtUri(parse(text)) {}             // NOLINT(google-explicit-constructor)
+  AtUri(const char* text) : AtUri(parse(std::string_view(text))) {}  // NOLINT(google-explicit-constructor)
 
   std::string authority;   // DID or handle
   std::string collection;  // NSID

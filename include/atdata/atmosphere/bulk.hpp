@@ -14,10 +14,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
-#include "atdata/core/detail/chained_options.hpp"
 #include "atdata/atmosphere/at_uri.hpp"
 #include "atdata/atmosphere/dataset_record.hpp"
 #include "atdata/atproto/atmosphere_client.hpp"
+#include "atdata/core/detail/chained_options.hpp"
 
 namespace atdata::atmosphere {
 

@@ -60,9 +60,9 @@ class DatasetLoader {
   }
   // The dynamic form: samples typed by the record's schema (or `schema` when
   // non-null, which is then the one checked against nothing).
-  boost::asio::awaitable<DynamicDataset> to_dynamic_dataset(AtUri uri,
-                                                            std::shared_ptr<const SampleSchema> schema = nullptr,
-                                                            DatasetOptions options = DatasetOptions());
+  boost::asio::awaitable<DynamicDataset> to_dynamic_dataset(
+      AtUri uri, std::shared_ptr<const SampleSchema> schema = nullptr,
+      DatasetOptions options = DatasetOptions());
 
  private:
   template <DescribedSample T>
@@ -70,10 +70,10 @@ class DatasetLoader {
     DatasetSource src = co_await checked_source(std::move(uri), schema_of<T>(), std::move(options));
     co_return Dataset<T>(std::move(src.url), std::move(src.options));
   }
-  boost::asio::awaitable<DatasetSource> checked_source(AtUri uri, SampleSchema expected, DatasetOptions options);
+  boost::asio::awaitable<DatasetSource> checked_source(AtUri uri, SampleSchema expected,
+                                                       DatasetOptions options);
   atproto::AtmosphereClient* client_;
 };
-
 
 // The same without a loader object (the loader is only the client's address).
 template <DescribedSample T>
@@ -82,8 +82,8 @@ boost::asio::awaitable<Dataset<T>> to_dataset(atproto::AtmosphereClient& client,
   DatasetLoader loader(client);
   co_return co_await loader.to_dataset<T>(std::move(uri), std::move(options));
 }
-boost::asio::awaitable<DynamicDataset> to_dynamic_dataset(atproto::AtmosphereClient& client, AtUri uri,
-                                                          std::shared_ptr<const SampleSchema> schema = nullptr,
-                                                          DatasetOptions options = DatasetOptions());
+boost::asio::awaitable<DynamicDataset> to_dynamic_dataset(
+    atproto::AtmosphereClient& client, AtUri uri, std::shared_ptr<const SampleSchema> schema = nullptr,
+    DatasetOptions options = DatasetOptions());
 
 }  // namespace atdata::atmosphere

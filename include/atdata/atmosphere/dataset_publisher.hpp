@@ -13,11 +13,11 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
-#include "atdata/core/detail/chained_options.hpp"
 #include "atdata/atmosphere/at_uri.hpp"
 #include "atdata/atmosphere/dataset_record.hpp"
 #include "atdata/atmosphere/schema_publisher.hpp"
 #include "atdata/atproto/atmosphere_client.hpp"
+#include "atdata/core/detail/chained_options.hpp"
 #include "atdata/core/detail/string_range.hpp"
 #include "atdata/core/msgpack.hpp"
 #include "atdata/core/sample.hpp"
@@ -85,8 +85,8 @@ class DatasetPublishOptions : public atdata::detail::ChainedOptions<DatasetPubli
   // A braced list is refused on purpose: it does not compile inside co_await
   // on GCC 12.
   template <class... S>
-  requires(sizeof...(S) > 0 && (std::convertible_to<const S&, std::string_view> && ...))
-  DatasetPublishOptions&& with_tags(const S&... v) && {
+  requires(sizeof...(S) > 0 && (std::convertible_to<const S&, std::string_view> && ...)) DatasetPublishOptions
+      && with_tags(const S&... v) && {
     tags.clear();
     (tags.emplace_back(std::string_view(v)), ...);
     return std::move(*this);
@@ -99,14 +99,14 @@ class DatasetPublishOptions : public atdata::detail::ChainedOptions<DatasetPubli
   // The whole metadata map (a named json::object), or one entry at a time:
   // `with_metadata("source", "training").with_metadata("rows", 1000)`.
   template <class O>
-  requires std::same_as<std::remove_cvref_t<O>, boost::json::object>
-  DatasetPublishOptions&& with_metadata(O&& map) && {
+  requires std::same_as<std::remove_cvref_t<O>, boost::json::object> DatasetPublishOptions &&
+      with_metadata(O&& map) && {
     metadata = std::forward<O>(map);
     return std::move(*this);
   }
   template <class V>
-  requires std::constructible_from<boost::json::value, V>
-  DatasetPublishOptions&& with_metadata(std::string_view key, V&& value) && {
+  requires std::constructible_from<boost::json::value, V> DatasetPublishOptions &&
+      with_metadata(std::string_view key, V&& value) && {
     if (!metadata) metadata.emplace();
     (*metadata)[key] = boost::json::value(std::forward<V>(value));
     return std::move(*this);
@@ -173,7 +173,8 @@ class DatasetPublisher {
                                                    DatasetPublishOptions options);
   boost::asio::awaitable<AtUri> publish_with_blobs(std::vector<SharedBytes> blobs, AtUri schema_uri,
                                                    std::string name) {
-    return publish_with_blobs(std::move(blobs), std::move(schema_uri), DatasetPublishOptions(std::move(name)));
+    return publish_with_blobs(std::move(blobs), std::move(schema_uri),
+                              DatasetPublishOptions(std::move(name)));
   }
   // As publish_with_blobs, streaming each file from disk.
   boost::asio::awaitable<AtUri> publish_with_blob_files(std::vector<std::string> paths, AtUri schema_uri,

@@ -14,11 +14,11 @@
 #include <boost/json/object.hpp>
 
 #include "atdata/atmosphere/at_uri.hpp"
+#include "atdata/atmosphere/client.hpp"
 #include "atdata/atmosphere/dataset_loader.hpp"
 #include "atdata/atmosphere/dataset_publisher.hpp"
 #include "atdata/atmosphere/dataset_record.hpp"
 #include "atdata/atmosphere/schema_publisher.hpp"
-#include "atdata/atmosphere/client.hpp"
 
 namespace atdata::atmosphere {
 

@@ -11,11 +11,11 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "atdata/core/detail/chained_options.hpp"
 #include "atdata/atmosphere/at_uri.hpp"
 #include "atdata/atmosphere/lens_record.hpp"
 #include "atdata/atmosphere/listed.hpp"
 #include "atdata/atproto/atmosphere_client.hpp"
+#include "atdata/core/detail/chained_options.hpp"
 
 namespace atdata::atmosphere {
 
@@ -80,7 +80,8 @@ class LensPublishOptions : public atdata::detail::ChainedOptions<LensPublishOpti
 class LensFromCodeOptions : public atdata::detail::ChainedOptions<LensFromCodeOptions> {
  public:
   LensFromCodeOptions() = default;
-  LensFromCodeOptions(AtUri source, AtUri target) : source_schema(source.str()), target_schema(target.str()) {}
+  LensFromCodeOptions(AtUri source, AtUri target)
+      : source_schema(source.str()), target_schema(target.str()) {}
 
   std::string name;  // empty: the lens's name
   std::string source_schema;

@@ -23,7 +23,8 @@
 namespace atdata::atmosphere {
 
 // Throws atdata::TypeError "Unsupported type for schema field: <name> (any)".
-SchemaRecord schema_record_from(const SampleSchema& schema, const SchemaPublishOptions& options = SchemaPublishOptions());
+SchemaRecord schema_record_from(const SampleSchema& schema,
+                                const SchemaPublishOptions& options = SchemaPublishOptions());
 
 template <DescribedSample T>
 SchemaRecord schema_record_of(const SchemaPublishOptions& options = SchemaPublishOptions()) {

@@ -36,11 +36,13 @@ class SchemaPublishOptions : public atdata::detail::ChainedOptions<SchemaPublish
   // A named json::object, or one entry at a time (braced lists are refused:
   // they do not compile inside co_await on GCC 12).
   template <class O>
-  requires std::same_as<std::remove_cvref_t<O>, boost::json::object>
-  SchemaPublishOptions&& with_metadata(O&& map) && { return set(metadata, std::forward<O>(map)); }
+  requires std::same_as<std::remove_cvref_t<O>, boost::json::object> SchemaPublishOptions &&
+      with_metadata(O&& map) && {
+    return set(metadata, std::forward<O>(map));
+  }
   template <class V>
-  requires std::constructible_from<boost::json::value, V>
-  SchemaPublishOptions&& with_metadata(std::string_view key, V&& value) && {
+  requires std::constructible_from<boost::json::value, V> SchemaPublishOptions &&
+      with_metadata(std::string_view key, V&& value) && {
     metadata[key] = boost::json::value(std::forward<V>(value));
     return std::move(*this);
   }

@@ -30,12 +30,13 @@ struct SchemaFieldType {
   std::optional<std::string> dtype;      // kind == ndarray; numpy name, e.g. "float32"
   // kind == ndarray; nullopt entries are unknown dimensions. Written only when non-empty.
   std::optional<std::vector<std::optional<std::int64_t>>> shape;
-  std::string ref;                         // kind == ref: AT-URI of another schema
+  std::string ref;                               // kind == ref: AT-URI of another schema
   std::shared_ptr<const SchemaFieldType> items;  // kind == array; null = unspecified item type
 
   static SchemaFieldType of(Primitive p);
-  static SchemaFieldType ndarray(std::optional<std::string> dtype = std::string("float32"),
-                           std::optional<std::vector<std::optional<std::int64_t>>> shape = std::nullopt);
+  static SchemaFieldType ndarray(
+      std::optional<std::string> dtype = std::string("float32"),
+      std::optional<std::vector<std::optional<std::int64_t>>> shape = std::nullopt);
   static SchemaFieldType array(SchemaFieldType items);
   static SchemaFieldType array_of_any();
   static SchemaFieldType reference(std::string schema_uri);
