@@ -37,31 +37,7 @@ std::string document(const std::string& did, const std::string& pds = "https://p
          R"("type":"AtprotoPersonalDataServer","serviceEndpoint":")" + pds + R"("}]})";
 }
 
-// A PLC directory answering requests in order from `script`.
-struct ScriptedPlc {
-  std::deque<std::string> script;
-  std::vector<test::ReceivedRequest> seen;
-  test::MockServer server;
-
-  ScriptedPlc(asio::io_context& io, std::deque<std::string> s)
-      : script(std::move(s)), server(io, [this](tcp::socket& sock, int) -> asio::awaitable<void> {
-          std::string pending;
-          for (;;) {
-            test::ReceivedRequest req;
-            if (!co_await test::read_request(sock, pending, req)) co_return;
-            seen.push_back(req);
-            if (script.empty()) co_return;
-            std::string next = script.front();
-            script.pop_front();
-            co_await test::send(sock, next);
-          }
-        }) {}
-
-  std::string base() const {
-    auto u = server.url("/");
-    return u.substr(0, u.size() - 1);
-  }
-};
+using ScriptedPlc = test::ScriptedServer;
 
 // A loopback port nobody listens on: bound, then closed.
 std::string closed_port_url() {

@@ -20,7 +20,7 @@ using test::run_io;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-constexpr const char* kReset = "RESET";
+using test::kReset;
 
 std::string response(int status, const std::string& body, const std::string& extra = "") {
   return "HTTP/1.1 " + std::to_string(status) +
@@ -28,36 +28,7 @@ std::string response(int status, const std::string& body, const std::string& ext
          extra + "\r\n" + body;
 }
 
-// Answers requests in order from `script`; kReset drops the connection
-// without an answer. Records every request head.
-struct Scripted {
-  std::deque<std::string> script;
-  std::vector<test::ReceivedRequest> seen;
-  test::MockServer server;
-
-  Scripted(asio::io_context& io, std::deque<std::string> s)
-      : script(std::move(s)), server(io, [this](tcp::socket& sock, int) -> asio::awaitable<void> {
-          std::string pending;
-          for (;;) {
-            test::ReceivedRequest req;
-            if (!co_await test::read_request(sock, pending, req)) co_return;
-            seen.push_back(req);
-            if (script.empty()) co_return;
-            std::string next = script.front();
-            script.pop_front();
-            if (next == kReset) {
-              test::reset_now(sock);
-              co_return;
-            }
-            co_await test::send(sock, next);
-          }
-        }) {}
-
-  std::string base() const {
-    auto u = server.url("/");
-    return u.substr(0, u.size() - 1);
-  }
-};
+using Scripted = test::ScriptedServer;
 
 XrpcOptions fast() {
   XrpcOptions o;

@@ -16,9 +16,11 @@
 
 #include <cctype>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace atdata::test {
 
@@ -112,5 +114,40 @@ inline void reset_now(tcp::socket& s) {
 inline std::string ok_response(const std::string& body, const std::string& extra = "") {
   return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body;
 }
+
+// What a ScriptedServer sends instead of an answer to drop the connection.
+inline constexpr const char* kReset = "RESET";
+
+// Answers requests in order from `script` (kReset drops the connection
+// without an answer) and records every request head.
+struct ScriptedServer {
+  std::deque<std::string> script;
+  std::vector<ReceivedRequest> seen;
+  MockServer server;
+
+  ScriptedServer(asio::io_context& io, std::deque<std::string> s)
+      : script(std::move(s)), server(io, [this](tcp::socket& sock, int) -> asio::awaitable<void> {
+          std::string pending;
+          for (;;) {
+            ReceivedRequest req;
+            if (!co_await read_request(sock, pending, req)) co_return;
+            seen.push_back(req);
+            if (script.empty()) co_return;
+            std::string next = script.front();
+            script.pop_front();
+            if (next == kReset) {
+              reset_now(sock);
+              co_return;
+            }
+            co_await send(sock, next);
+          }
+        }) {}
+
+  // The server's base URL without the trailing slash.
+  std::string base() const {
+    auto u = server.url("/");
+    return u.substr(0, u.size() - 1);
+  }
+};
 
 }  // namespace atdata::test
