@@ -194,7 +194,9 @@ class DatasetPublisher {
   template <class D>
   boost::asio::awaitable<AtUri> publish_dataset(D ds, DatasetPublishOptions o) {
     std::string schema_uri = std::move(o.schema_ref);
-    if (o.validate) {
+    // With a schema to publish first, check the dataset before it, so an
+    // invalid dataset leaves nothing behind; otherwise publish_record checks.
+    if (o.validate && schema_uri.empty()) {
       DatasetRecord rec = make_record(schema_uri, o);
       std::vector<std::string> urls;
       urls.push_back(std::string(ds.url()));
