@@ -1,4 +1,5 @@
 #include "atdata/io/compression.hpp"
+#include "atdata/io/stream_decompressor.hpp"
 
 #include <bzlib.h>
 #include <lzma.h>
@@ -51,7 +52,7 @@ Compression compression_for_name(std::string_view name) noexcept {
   return Compression::none;
 }
 
-namespace {
+namespace detail {
 
 // One codec's streaming decoder. step() consumes input and fills output;
 // `stream_end` says a complete compressed stream/frame just ended, which is
@@ -186,6 +187,12 @@ std::unique_ptr<Decoder> make_decoder(Compression c) {
   return nullptr;
 }
 
+}  // namespace detail
+
+namespace {
+
+using detail::Decoder;
+
 // Output buffers are allocated without zero-filling: they are overwritten.
 SharedBytes make_buffer(std::size_t n, std::byte*& data) {
   std::shared_ptr<std::byte[]> buf(new std::byte[n]);
@@ -193,106 +200,150 @@ SharedBytes make_buffer(std::size_t n, std::byte*& data) {
   return SharedBytes(std::shared_ptr<const void>(buf, buf.get()), std::span<const std::byte>(buf.get(), n));
 }
 
+constexpr std::size_t kOutChunk = std::size_t{4} << 20;
+
+// Pull adapter: a ByteSource over a StreamDecompressor.
 class DecompressingSource final : public ByteSource {
  public:
-  explicit DecompressingSource(ByteSourcePtr inner) : inner_(std::move(inner)) {}
+  explicit DecompressingSource(ByteSourcePtr inner) : inner_(std::move(inner)), dec_(inner_->url()) {}
 
   asio::awaitable<SharedBytes> next_chunk() override {
-    if (!detected_) co_await detect();
-    if (!decoder_) {
-      // Plain stream: hand the inner chunks through untouched.
-      if (!in_.empty() && in_pos_ < in_.size()) {
-        SharedBytes out = in_.slice(in_pos_, in_.size() - in_pos_);
-        in_pos_ = in_.size();
-        co_return out;
-      }
-      co_return co_await inner_->next_chunk();
-    }
-    if (done_) co_return SharedBytes{};
-    std::byte* out_data = nullptr;
-    SharedBytes out = make_buffer(kOutChunk, out_data);
-    std::size_t produced = 0;
-    while (produced < kOutChunk) {
-      if (in_pos_ >= in_.size()) {
-        in_ = co_await inner_->next_chunk();
-        in_pos_ = 0;
-        if (in_.empty()) {
-          if (!at_stream_end_) {
-            throw ShardError(inner_->url(), in_offset_,
-                             "truncated " + std::string(to_string(kind_)) + " stream (decompressed " +
-                                 std::to_string(out_offset_ + produced) + " bytes)");
-          }
-          done_ = true;
-          break;
-        }
-      }
-      if (at_stream_end_) {
-        // Another concatenated stream may follow; anything else after a
-        // complete stream is trailing garbage and ends the data (as gunzip).
-        std::span<const std::byte> rest = in_.span().subspan(in_pos_);
-        if (detect_compression(rest) != kind_) {
-          done_ = true;
-          break;
-        }
-        decoder_->restart();
-        at_stream_end_ = false;
-      }
-      Decoder::Step s;
-      try {
-        s = decoder_->step(in_.span().subspan(in_pos_),
-                           std::span<std::byte>(out_data + produced, kOutChunk - produced));
-      } catch (const DecodeError& e) {
-        throw ShardError(inner_->url(), in_offset_, e.what());
-      }
-      in_pos_ += s.consumed;
-      in_offset_ += s.consumed;
-      produced += s.produced;
-      if (s.stream_end) at_stream_end_ = true;
-      if (s.consumed == 0 && s.produced == 0 && !s.stream_end && in_pos_ < in_.size()) {
-        throw ShardError(inner_->url(), in_offset_,
-                         std::string(to_string(kind_)) + " decoder made no progress");
+    for (;;) {
+      if (auto out = dec_.pop()) co_return std::move(*out);
+      if (dec_.done()) co_return SharedBytes{};
+      SharedBytes in = co_await inner_->next_chunk();
+      if (in.empty()) {
+        dec_.finish();
+      } else {
+        dec_.feed(std::move(in));
       }
     }
-    out_offset_ += produced;
-    if (produced == 0) co_return SharedBytes{};
-    // A short final chunk would pin the whole 4 MiB buffer for as long as any
-    // member view of it lives (e.g. in a shuffle buffer): right-size it.
-    if (produced < kOutChunk / 4) co_return SharedBytes::copy_of(out.span().first(produced));
-    co_return out.slice(0, produced);
   }
 
   const std::string& url() const noexcept override { return inner_->url(); }
-
- private:
-  static constexpr std::size_t kOutChunk = std::size_t{4} << 20;
-
-  asio::awaitable<void> detect() {
-    detected_ = true;
-    in_ = co_await inner_->next_chunk();
-    in_pos_ = 0;
-    if (in_.size() < 6 && !in_.empty()) {
-      // Tiny first chunks (tests, odd transports): gather up to 6 bytes.
-      std::vector<std::byte> head(in_.span().begin(), in_.span().end());
-      while (head.size() < 6) {
-        SharedBytes more = co_await inner_->next_chunk();
-        if (more.empty()) break;
-        head.insert(head.end(), more.span().begin(), more.span().end());
-      }
-      in_ = SharedBytes::adopt(std::move(head));
-    }
-    kind_ = detect_compression(in_.span());
-    decoder_ = make_decoder(kind_);
+  std::optional<std::uint64_t> size_hint() const noexcept override {
+    return dec_.kind() == Compression::none ? inner_->size_hint() : std::nullopt;
   }
 
+ private:
   ByteSourcePtr inner_;
-  bool detected_ = false;
-  Compression kind_ = Compression::none;
-  std::unique_ptr<Decoder> decoder_;
-  SharedBytes in_;
-  std::size_t in_pos_ = 0;
-  std::uint64_t in_offset_ = 0, out_offset_ = 0;
-  bool at_stream_end_ = false, done_ = false;
+  StreamDecompressor dec_;
 };
+
+}  // namespace
+
+StreamDecompressor::StreamDecompressor(std::string url) : url_(std::move(url)) {}
+StreamDecompressor::~StreamDecompressor() = default;
+StreamDecompressor::StreamDecompressor(StreamDecompressor&&) noexcept = default;
+StreamDecompressor& StreamDecompressor::operator=(StreamDecompressor&&) noexcept = default;
+
+void StreamDecompressor::feed(SharedBytes chunk) {
+  if (!chunk.empty()) queue_.push_back(std::move(chunk));
+}
+
+// Gathers the first bytes until the longest magic (6 bytes) is known.
+bool StreamDecompressor::detect() {
+  while (head_.size() < 6 && !queue_.empty()) {
+    SharedBytes c = std::move(queue_.front());
+    queue_.pop_front();
+    if (head_.empty() && c.size() >= 6) {
+      in_ = std::move(c);
+      in_pos_ = 0;
+      break;
+    }
+    head_.insert(head_.end(), c.span().begin(), c.span().end());
+  }
+  if (in_.empty()) {
+    if (head_.size() < 6 && !input_ended_) return false;
+    in_ = SharedBytes::adopt(std::move(head_));
+    in_pos_ = 0;
+  }
+  head_ = {};
+  detected_ = true;
+  kind_ = detect_compression(in_.span());
+  decoder_ = detail::make_decoder(kind_);
+  return true;
+}
+
+// Makes in_ hold unconsumed input; false when none is queued.
+bool StreamDecompressor::next_input() {
+  while (in_pos_ >= in_.size()) {
+    if (queue_.empty()) return false;
+    in_ = std::move(queue_.front());
+    queue_.pop_front();
+    in_pos_ = 0;
+  }
+  return true;
+}
+
+std::optional<SharedBytes> StreamDecompressor::take_output(std::size_t produced) {
+  out_offset_ += produced;
+  SharedBytes out = std::move(out_);
+  out_data_ = nullptr;
+  produced_ = 0;
+  if (produced == 0) return std::nullopt;
+  // A short final chunk would pin the whole 4 MiB buffer for as long as any
+  // member view of it lives (e.g. in a shuffle buffer): right-size it.
+  if (produced < kOutChunk / 4) return SharedBytes::copy_of(out.span().first(produced));
+  return out.slice(0, produced);
+}
+
+std::optional<SharedBytes> StreamDecompressor::pop() {
+  if (done_) return std::nullopt;
+  if (!detected_ && !detect()) return std::nullopt;
+  if (!decoder_) {
+    // Plain stream: hand the input chunks through untouched.
+    if (next_input()) {
+      SharedBytes out = in_.slice(in_pos_, in_.size() - in_pos_);
+      in_pos_ = in_.size();
+      in_offset_ += out.size();
+      return out;
+    }
+    if (input_ended_) done_ = true;
+    return std::nullopt;
+  }
+  while (produced_ < kOutChunk) {
+    if (!next_input()) {
+      if (!input_ended_) return std::nullopt;  // keep the partial buffer for more input
+      if (!at_stream_end_) {
+        throw ShardError(url_, in_offset_,
+                         "truncated " + std::string(to_string(kind_)) + " stream (decompressed " +
+                             std::to_string(out_offset_ + produced_) + " bytes)");
+      }
+      done_ = true;
+      return take_output(produced_);
+    }
+    if (at_stream_end_) {
+      // Another concatenated stream may follow; anything else after a
+      // complete stream is trailing garbage and ends the data (as gunzip).
+      if (detect_compression(in_.span().subspan(in_pos_)) != kind_) {
+        done_ = true;
+        queue_.clear();
+        return take_output(produced_);
+      }
+      decoder_->restart();
+      at_stream_end_ = false;
+    }
+    if (!out_data_) out_ = make_buffer(kOutChunk, out_data_);
+    Decoder::Step s;
+    try {
+      s = decoder_->step(in_.span().subspan(in_pos_),
+                         std::span<std::byte>(out_data_ + produced_, kOutChunk - produced_));
+    } catch (const DecodeError& e) {
+      throw ShardError(url_, in_offset_, e.what());
+    }
+    in_pos_ += s.consumed;
+    in_offset_ += s.consumed;
+    produced_ += s.produced;
+    if (s.stream_end) at_stream_end_ = true;
+    if (s.consumed == 0 && s.produced == 0 && !s.stream_end && in_pos_ < in_.size()) {
+      throw ShardError(url_, in_offset_, std::string(to_string(kind_)) + " decoder made no progress");
+    }
+  }
+  return take_output(produced_);
+}
+
+namespace {
 
 // ---- compressors -----------------------------------------------------------
 

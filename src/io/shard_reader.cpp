@@ -68,24 +68,42 @@ std::optional<RawSample> SampleGrouper::finish() {
   return done;
 }
 
-ShardReader::ShardReader(ByteSourcePtr source)
-    : source_(make_decompressing_source(std::move(source))),
-      url_(std::make_shared<const std::string>(source_->url())),
-      parser_(*url_),
-      grouper_(url_) {}
+ShardParser::ShardParser(std::shared_ptr<const std::string> url)
+    : url_(std::move(url)), dec_(*url_), tar_(*url_), grouper_(url_) {}
 
-asio::awaitable<std::size_t> ShardReader::read(std::vector<RawSample>& out, std::size_t max) {
+std::size_t ShardParser::pop(std::vector<RawSample>& out, std::size_t max) {
   if (pending_error_) {
-    // Samples completed before the damage were handed out by the previous
-    // call; now report it.
-    std::exception_ptr e = pending_error_;
-    pending_error_ = nullptr;
+    // The samples completed before the damage were handed out by the
+    // previous call; now report it.
     done_ = true;
-    std::rethrow_exception(e);
+    std::rethrow_exception(std::exchange(pending_error_, nullptr));
   }
   std::size_t n = 0;
   try {
-    co_await read_some(out, max, n);
+    while (n < max && !done_) {
+      if (auto entry = tar_.pop()) {
+        if (auto s = grouper_.push(std::move(*entry))) {
+          out.push_back(std::move(*s));
+          ++n;
+        }
+        continue;
+      }
+      if (tar_.at_end()) {
+        if (auto s = grouper_.finish()) {
+          out.push_back(std::move(*s));
+          ++n;
+        }
+        done_ = true;
+        break;
+      }
+      if (auto chunk = dec_.pop()) {
+        tar_.feed(std::move(*chunk));
+        continue;
+      }
+      if (!dec_.done()) break;  // needs input
+      tar_.finish();            // throws: the archive did not end cleanly
+      done_ = true;
+    }
   } catch (const Error&) {
     if (n == 0) {
       done_ = true;
@@ -93,30 +111,35 @@ asio::awaitable<std::size_t> ShardReader::read(std::vector<RawSample>& out, std:
     }
     pending_error_ = std::current_exception();
   }
-  co_return n;
+  return n;
 }
 
-asio::awaitable<void> ShardReader::read_some(std::vector<RawSample>& out, std::size_t max, std::size_t& n) {
-  while (n < max && !done_) {
-    if (auto entry = parser_.pop()) {
-      if (auto s = grouper_.push(std::move(*entry))) {
-        out.push_back(std::move(*s));
-        ++n;
-      }
-      continue;
+ShardReader::ShardReader(ByteSourcePtr source)
+    : source_(std::move(source)), parser_(std::make_shared<const std::string>(source_->url())) {}
+
+asio::awaitable<std::size_t> ShardReader::read(std::vector<RawSample>& out, std::size_t max) {
+  if (failed_) std::rethrow_exception(std::exchange(failed_, nullptr));
+  std::size_t n = 0;
+  while (n < max && !parser_.done()) {
+    const std::size_t got = parser_.pop(out, max - n);
+    n += got;
+    if (n == max || parser_.done()) break;
+    SharedBytes chunk;
+    try {
+      chunk = co_await source_->next_chunk();
+    } catch (const Error&) {
+      // A failing source ends the shard like damage does: samples first.
+      if (n == 0) throw;
+      failed_ = std::current_exception();
+      co_return n;
     }
-    if (parser_.at_end()) {
-      if (auto s = grouper_.finish()) {
-        out.push_back(std::move(*s));
-        ++n;
-      }
-      done_ = true;
-      break;
+    if (chunk.empty()) {
+      parser_.finish();
+    } else {
+      parser_.feed(std::move(chunk));
     }
-    SharedBytes chunk = co_await source_->next_chunk();
-    if (chunk.empty()) parser_.finish();  // throws: the archive did not end cleanly
-    parser_.feed(std::move(chunk));
   }
+  co_return n;
 }
 
 asio::awaitable<std::optional<RawSample>> ShardReader::next() {
