@@ -87,17 +87,19 @@ bool parse_blob_url(const std::string& url, std::string& did, std::string& cid) 
 
 ShardOpener blob_shard_opener(atproto::AtmosphereClient& client, ShardOpener fallback) {
   // getBlob is public and the URL already names the owner's PDS, so blobs
-  // stream over plain HTTP on whatever executor the loader runs (its own
-  // io_context for next_blocking or range-for), not on the client's: a
-  // socket bound to an io_context nobody runs would wait forever.
-  auto http = net::make_http_shard_opener(client.options().http);
-  return [http = std::move(http), fallback = std::move(fallback)](
-             const std::string& url, const asio::any_io_executor& ex) -> ByteSourcePtr {
+  // stream over plain HTTP through the loader's client (the AtmosphereClient's
+  // own when the loader runs on its executor, see dataset_source).
+  net::HttpClientOptions http_options = client.options().http;
+  return [http_options = std::move(http_options), fallback = std::move(fallback)](
+             const ShardContext& shard) -> ByteSourcePtr {
     std::string did, cid;
-    if (!parse_blob_url(url, did, cid)) return fallback ? fallback(url, ex) : open_shard(url, ex);
+    if (!parse_blob_url(shard.url, did, cid)) return fallback ? fallback(shard) : open_shard(shard);
     auto check = atproto::BlobCidCheck::for_cid(cid);
-    if (!check) throw ShardError(url, 0, "not a raw sha2-256 CIDv1 (bafkrei…): '" + cid.substr(0, 100) + "'");
-    return std::make_unique<BlobByteSource>(http(url, ex), std::move(*check));
+    if (!check) {
+      throw ShardError(shard.url, 0, "not a raw sha2-256 CIDv1 (bafkrei…): '" + cid.substr(0, 100) + "'");
+    }
+    auto http = shard.http ? shard.http : std::make_shared<net::HttpClient>(shard.executor, http_options);
+    return std::make_unique<BlobByteSource>(net::open_http_source(std::move(http), shard.url), std::move(*check));
   };
 }
 
@@ -121,6 +123,7 @@ asio::awaitable<DatasetSource> dataset_source(atproto::AtmosphereClient& client,
   // The record's metadataUrl becomes the dataset's, as in Python's to_dataset.
   if (src.options.metadata_url.empty()) src.options.metadata_url = src.record.metadata_url;
   src.options.opener = blob_shard_opener(client, std::move(src.options.opener));
+  if (!src.options.http) src.options.http = client.http();
   co_return src;
 }
 

@@ -2,11 +2,14 @@
 
 #include <mutex>
 
+#include <boost/asio/io_context.hpp>
+
 #include <boost/asio/this_coro.hpp>
 
 #include "atdata/core/msgpack.hpp"
 #include "atdata/error.hpp"
 #include "atdata/io/shard_urls.hpp"
+#include "atdata/net/http_client.hpp"
 
 namespace atdata {
 
@@ -77,8 +80,10 @@ asio::awaitable<std::optional<Value>> DatasetBase::fetch_metadata() const {
     }
   }
   auto ex = co_await asio::this_coro::executor;
-  ByteSourcePtr src =
-      options_.opener ? options_.opener(options_.metadata_url, ex) : open_shard(options_.metadata_url, ex);
+  std::shared_ptr<net::HttpClient> http = options_.http;
+  if (http && http->get_executor() != ex) http = std::make_shared<net::HttpClient>(ex, http->options());
+  ShardContext shard(options_.metadata_url, ex, std::move(http));
+  ByteSourcePtr src = options_.opener ? options_.opener(shard) : open_shard(shard);
   SharedBytes body = co_await read_all(*src, std::uint64_t{256} << 20);
   Value v;
   try {
@@ -112,6 +117,8 @@ LoaderConfig DatasetBase::config(std::size_t batch_size, std::optional<ShuffleOp
   c.world_size = options_.world_size;
   c.opener = options_.opener;
   c.resume = resume;
+  c.prefetch = options_.prefetch;
+  c.http = options_.http;
   return c;
 }
 

@@ -8,6 +8,9 @@
 #include <boost/asio/this_coro.hpp>
 
 #include "atdata/error.hpp"
+#include "atdata/net/http_client.hpp"
+#include "prefetcher.hpp"
+#include "raw_loader_access.hpp"
 
 namespace atdata {
 namespace {
@@ -79,9 +82,10 @@ struct RawLoader::Impl {
   std::vector<std::string> shards;
   IterationState st;
 
-  std::size_t next_shard = 0;
-  std::unique_ptr<ShardReader> reader;
-  std::uint32_t reader_shard = 0;
+  std::size_t next_shard = 0;  // where the prefetcher starts
+  std::unique_ptr<detail::Prefetcher> prefetcher;
+  std::shared_ptr<asio::thread_pool> pool;
+  std::shared_ptr<detail::LoaderCounters> counters;
   std::uint64_t skip_in_first = 0;  // ordered resume
   std::uint64_t replay_skip = 0;    // shuffled resume
 
@@ -105,28 +109,27 @@ struct RawLoader::Impl {
     in.clear();
     in_shard.clear();
     in_pos = 0;
+    if (!prefetcher) {
+      auto ex = co_await asio::this_coro::executor;
+      std::shared_ptr<net::HttpClient> http = cfg.http;
+      if (!http || http->get_executor() != ex) {
+        http = std::make_shared<net::HttpClient>(ex, cfg.http ? cfg.http->options() : net::HttpClientOptions{});
+      }
+      prefetcher = std::make_unique<detail::Prefetcher>(shards, next_shard, cfg.prefetch, cfg.opener,
+                                                        std::move(http), ex, pool, counters);
+    }
     while (in.empty()) {
-      if (!reader) {
-        if (next_shard >= shards.size()) co_return false;
-        auto ex = co_await asio::this_coro::executor;
-        const std::string& url = shards[next_shard];
-        ByteSourcePtr src = cfg.opener ? cfg.opener(url, ex) : open_shard(url, ex);
-        reader = std::make_unique<ShardReader>(std::move(src));
-        reader_shard = static_cast<std::uint32_t>(next_shard++);
-        // The resume skip applies to the resumed shard only.
-        if (cfg.resume && reader_shard != cfg.resume->shard_index) skip_in_first = 0;
-      }
-      std::size_t n = co_await reader->read(in, kReadBlock);
-      if (n == 0) {
-        reader.reset();
-        continue;
-      }
+      std::uint32_t shard = 0;
+      std::size_t n = co_await prefetcher->next(in, kReadBlock, shard);
+      if (n == 0) co_return false;
+      // The resume skip applies to the resumed shard only.
+      if (cfg.resume && shard != cfg.resume->shard_index) skip_in_first = 0;
       if (skip_in_first > 0) {
         std::size_t drop = static_cast<std::size_t>(std::min<std::uint64_t>(skip_in_first, in.size()));
         in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(drop));
         skip_in_first -= drop;
       }
-      in_shard.assign(in.size(), reader_shard);
+      in_shard.assign(in.size(), shard);
     }
     co_return true;
   }
@@ -177,6 +180,16 @@ RawLoader::RawLoader(LoaderConfig config) : impl_(std::make_unique<Impl>()) {
 }
 
 RawLoader::~RawLoader() = default;
+
+void detail::RawLoaderAccess::attach(RawLoader& loader, std::shared_ptr<asio::thread_pool> pool,
+                                     std::shared_ptr<LoaderCounters> counters) {
+  loader.impl_->pool = std::move(pool);
+  loader.impl_->counters = std::move(counters);
+}
+
+void detail::RawLoaderAccess::stop(RawLoader& loader) {
+  if (loader.impl_ && loader.impl_->prefetcher) loader.impl_->prefetcher->stop();
+}
 RawLoader::RawLoader(RawLoader&&) noexcept = default;
 RawLoader& RawLoader::operator=(RawLoader&&) noexcept = default;
 

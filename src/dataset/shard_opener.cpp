@@ -6,6 +6,7 @@
 #include "atdata/error.hpp"
 #include "atdata/io/shard_urls.hpp"
 #include "atdata/net/http_byte_source.hpp"
+#include "atdata/net/http_client.hpp"
 
 namespace atdata {
 namespace {
@@ -27,7 +28,8 @@ void register_shard_scheme(const std::string& scheme, ShardOpener opener) {
   r.openers[scheme] = std::move(opener);
 }
 
-ByteSourcePtr open_shard(const std::string& url, const asio::any_io_executor& ex) {
+ByteSourcePtr open_shard(const ShardContext& shard) {
+  const std::string& url = shard.url;
   if (url == "-") return open_file_source("-", url);
   std::string scheme = url_scheme(url);
   if (scheme.empty()) return open_file_source(url, url);
@@ -38,13 +40,12 @@ ByteSourcePtr open_shard(const std::string& url, const asio::any_io_executor& ex
     std::lock_guard lock(r.mu);
     if (auto it = r.openers.find(scheme); it != r.openers.end()) opener = it->second;
   }
-  if (!opener && (scheme == "http" || scheme == "https")) {
-    // Built in: streaming GET through one pooled client per executor.
-    static const ShardOpener http = net::make_http_shard_opener();
-    opener = http;
+  if (opener) return opener(shard);
+  if (scheme == "http" || scheme == "https") {
+    auto http = shard.http ? shard.http : std::make_shared<net::HttpClient>(shard.executor);
+    return net::open_http_source(std::move(http), url);
   }
-  if (!opener) throw ShardError(url, 0, "no handler for URL scheme '" + scheme + "'");
-  return opener(url, ex);
+  throw ShardError(url, 0, "no handler for URL scheme '" + scheme + "'");
 }
 
 }  // namespace atdata

@@ -4,8 +4,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <mutex>
-#include <vector>
 
 #include "atdata/error.hpp"
 #include "atdata/net/url.hpp"
@@ -124,36 +122,6 @@ asio::awaitable<SharedBytes> HttpByteSource::next_chunk() {
 ByteSourcePtr open_http_source(std::shared_ptr<HttpClient> client, std::string url,
                                HttpSourceOptions options) {
   return std::make_unique<HttpByteSource>(std::move(client), std::move(url), std::move(options));
-}
-
-std::function<ByteSourcePtr(const std::string&, const asio::any_io_executor&)> make_http_shard_opener(
-    HttpClientOptions client_options, HttpSourceOptions source_options) {
-  // One client (one connection pool) per executor, shared by every shard
-  // opened on it; sockets must live on the executor that drives them.
-  struct Shared {
-    std::mutex mu;
-    HttpClientOptions client_options;
-    HttpSourceOptions source_options;
-    std::vector<std::pair<asio::any_io_executor, std::weak_ptr<HttpClient>>> clients;
-  };
-  auto shared = std::make_shared<Shared>();
-  shared->client_options = std::move(client_options);
-  shared->source_options = std::move(source_options);
-  return [shared](const std::string& url, const asio::any_io_executor& ex) -> ByteSourcePtr {
-    std::shared_ptr<HttpClient> client;
-    {
-      std::lock_guard lk(shared->mu);
-      std::erase_if(shared->clients, [](const auto& e) { return e.second.expired(); });
-      for (auto& [e, w] : shared->clients) {
-        if (e == ex) client = w.lock();
-      }
-      if (!client) {
-        client = std::make_shared<HttpClient>(ex, shared->client_options);
-        shared->clients.emplace_back(ex, client);
-      }
-    }
-    return open_http_source(std::move(client), url, shared->source_options);
-  };
 }
 
 }  // namespace atdata::net

@@ -148,8 +148,7 @@ TEST_F(HttpSource, NonSuccessStatusIsHttpError) {
     co_await read_request(s, pending, req);
     co_await send(s, "HTTP/1.1 403 Forbidden\r\nContent-Length: 6\r\n\r\ndenied");
   });
-  auto opener = make_http_shard_opener();
-  auto src = opener(srv.url("/private.tar"), ioc.get_executor());
+  auto src = open_http_source(std::make_shared<HttpClient>(ioc.get_executor()), srv.url("/private.tar"));
   try {
     run_io(ioc, src->next_chunk());
     FAIL() << "expected HttpError";

@@ -398,6 +398,7 @@ TEST_F(NginxHttp, ConnectionRefusedNamesTheUrl) {
 
 }  // namespace
 
+#include "atdata/dataset/shard_opener.hpp"
 #include "atdata/net/http_byte_source.hpp"
 
 namespace {
@@ -405,8 +406,9 @@ namespace {
 TEST_F(NginxHttp, ShardSourceStreamsALargeFile) {
   constexpr std::size_t kSize = 24u << 20;
   const std::uint64_t want = write_pattern_file("shard-000000.tar", kSize);
-  auto opener = make_http_shard_opener();
-  auto src = opener(base() + "/shard-000000.tar", ioc.get_executor());
+  // The dataset layer's default opener, through one client for both shards.
+  auto client = std::make_shared<HttpClient>(ioc.get_executor());
+  auto src = open_shard(ShardContext(base() + "/shard-000000.tar", ioc.get_executor(), client));
   auto sum = run_io(ioc, [&]() -> asio::awaitable<std::uint64_t> {
     std::uint64_t h = 1469598103934665603ull, total = 0;
     for (;;) {
@@ -420,7 +422,10 @@ TEST_F(NginxHttp, ShardSourceStreamsALargeFile) {
   }());
   EXPECT_EQ(sum, want);
   EXPECT_EQ(src->size_hint().value_or(0), kSize);
-  EXPECT_THROW(run_io(ioc, opener(base() + "/missing.tar", ioc.get_executor())->next_chunk()), HttpError);
+  EXPECT_THROW(
+      run_io(ioc, open_shard(ShardContext(base() + "/missing.tar", ioc.get_executor(), client))->next_chunk()),
+      HttpError);
+  EXPECT_EQ(client->stats().connections_opened, 1u);
 }
 
 }  // namespace

@@ -19,11 +19,11 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-
 #include "atdata/core/dynamic_sample.hpp"
 #include "atdata/core/sample.hpp"
 #include "atdata/core/sample_batch.hpp"
+#include "atdata/dataset/loader_pipeline.hpp"
+#include "atdata/dataset/prefetch.hpp"
 #include "atdata/dataset/raw_loader.hpp"
 #include "atdata/io/asio_build.hpp"
 #include "atdata/io/blocking.hpp"
@@ -44,7 +44,14 @@ class DatasetOptions {
   // Node/worker split: this process reads shards rank, rank + world_size, …
   std::size_t rank = 0;
   std::size_t world_size = 1;
-  ShardOpener opener;  // empty = open_shard (paths, file:, registered schemes)
+  ShardOpener opener;  // empty = open_shard (paths, file:, registered schemes, http(s))
+  // The pipeline: shards in flight, read-ahead, decode threads, retries.
+  PrefetchOptions prefetch;
+  // The client http(s) shards are downloaded with, shared by all loaders of
+  // this dataset that run on its executor. Null, or a client bound to
+  // another executor (blocking iteration runs on the loader's own thread),
+  // means each loader makes one with the same options.
+  std::shared_ptr<net::HttpClient> http;
   // Python's `metadata_url`: a msgpack map fetched on first use of metadata().
   std::string metadata_url;
 
@@ -55,6 +62,14 @@ class DatasetOptions {
   }
   DatasetOptions&& with_opener(ShardOpener v) && {
     opener = std::move(v);
+    return std::move(*this);
+  }
+  DatasetOptions&& with_prefetch(PrefetchOptions v) && {
+    prefetch = std::move(v);
+    return std::move(*this);
+  }
+  DatasetOptions&& with_http_client(std::shared_ptr<net::HttpClient> v) && {
+    http = std::move(v);
     return std::move(*this);
   }
   DatasetOptions&& with_metadata_url(std::string v) && {
@@ -73,11 +88,15 @@ const SharedBytes& msgpack_member(const RawSample& raw);
 DynamicSample decode_dynamic_sample(const RawSample& raw, const std::shared_ptr<const SampleSchema>& schema);
 
 // A single-pass loader over decoded items (batches or samples). `Decode` maps
-// a group of raw samples to one Item.
+// a group of raw samples to one Item; it runs on the pipeline's decode
+// workers (DatasetOptions::prefetch).
 template <class Item, class Decode>
 class Loader {
  public:
-  Loader(LoaderConfig config, Decode decode) : raw_(std::move(config)), decode_(std::move(decode)) {}
+  Loader(LoaderConfig config, Decode decode)
+      : pipe_(std::move(config), [d = std::move(decode)](std::vector<RawSample>& group) -> std::shared_ptr<void> {
+          return std::make_shared<Item>(d(group));
+        }) {}
 
   // The next item, or nullopt at the end. Runs on the caller's executor.
   // Errors: SampleError for a sample that does not decode (its group is
@@ -85,18 +104,21 @@ class Loader {
   // holding the samples completed before the damage. Calling again after
   // either continues with what follows.
   asio::awaitable<std::optional<Item>> next() {
-    const bool more = co_await raw_.next_group(group_);
+    std::shared_ptr<void> p = co_await pipe_.next();
     std::optional<Item> out;
-    if (more) out.emplace(decode_(group_));
+    if (p) out.emplace(std::move(*static_cast<Item*>(p.get())));
     co_return out;
   }
 
   // Where to resume after the last item returned.
-  const IterationState& state() const noexcept { return raw_.state(); }
+  const IterationState& state() const noexcept { return pipe_.state(); }
   // The shards this loader reads, in reading order.
-  const std::vector<std::string>& shards() const noexcept { return raw_.shards(); }
+  const std::vector<std::string>& shards() const noexcept { return pipe_.shards(); }
+  // Progress: bytes, samples, shards done / in flight, retries, rates.
+  LoaderStats stats() const { return pipe_.stats(); }
 
-  // Blocking iteration for simple programs: drives a private io_context.
+  // Blocking iteration: the pipeline runs on a thread of the loader's own,
+  // reading ahead while the caller works on the current item.
   class iterator {
    public:
     using iterator_category = std::input_iterator_tag;
@@ -119,7 +141,7 @@ class Loader {
     }
 
    private:
-    void advance() { loader_->current_ = run_blocking(loader_->context(), loader_->next()); }
+    void advance() { loader_->current_ = loader_->next_blocking(); }
     Loader* loader_ = nullptr;
   };
   iterator begin() { return iterator(this); }
@@ -128,20 +150,16 @@ class Loader {
   bool has_current() const noexcept { return current_.has_value(); }
 
   // Convenience: the next item, blocking.
-  std::optional<Item> next_blocking() { return run_blocking(context(), next()); }
-
- private:
-  asio::io_context& context() {
-    if (!ctx_) ctx_ = std::make_unique<asio::io_context>(1);
-    return *ctx_;
+  std::optional<Item> next_blocking() {
+    std::optional<Item> out;
+    current_.reset();  // the previous item's buffers go before the next arrives
+    std::shared_ptr<void> p = pipe_.next_blocking();
+    if (p) out.emplace(std::move(*static_cast<Item*>(p.get())));
+    return out;
   }
 
-  // First member, so destroyed last: the shard sources in raw_ may own
-  // sockets (pooled HTTP connections) bound to this context.
-  std::unique_ptr<asio::io_context> ctx_;
-  RawLoader raw_;
-  Decode decode_;
-  std::vector<RawSample> group_;
+ private:
+  LoaderPipeline pipe_;
   std::optional<Item> current_;
 };
 

@@ -14,11 +14,19 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "atdata/dataset/prefetch.hpp"
 #include "atdata/dataset/shard_opener.hpp"
 #include "atdata/io/asio_build.hpp"
 #include "atdata/io/shard_reader.hpp"
 
 namespace atdata {
+
+namespace net {
+class HttpClient;
+}
+namespace detail {
+struct RawLoaderAccess;
+}
 
 // Shuffle parameters. The order is a pure function of (seed, epoch): the same
 // pair gives the same order on every run and every rank; change the epoch
@@ -54,6 +62,11 @@ struct LoaderConfig {
   std::size_t world_size = 1;
   ShardOpener opener;  // empty = open_shard
   std::optional<IterationState> resume;
+  PrefetchOptions prefetch;
+  // The client http(s) shards are fetched with. It must be bound to the
+  // executor the loader runs on; otherwise (or when null) the loader makes
+  // its own client with the same options on that executor.
+  std::shared_ptr<net::HttpClient> http;
 };
 
 // The shards rank `rank` of `world_size` reads, in order: after the shard
@@ -73,8 +86,9 @@ class RawLoader {
   // only at the very end, or when a shard turns out to be damaged: the group
   // then holds the samples completed before the damage, and the ShardError is
   // thrown by the next call; calling again after that continues with the next
-  // shard). Returns false when the iteration is finished. Network sources
-  // are opened on the calling coroutine's executor.
+  // shard). Returns false when the iteration is finished. Shards are
+  // prefetched (config.prefetch) on the calling coroutine's executor, which
+  // must be the same for every call.
   asio::awaitable<bool> next_group(std::vector<RawSample>& out);
 
   // The state after the last group returned.
@@ -82,6 +96,7 @@ class RawLoader {
   const std::vector<std::string>& shards() const noexcept;
 
  private:
+  friend struct detail::RawLoaderAccess;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

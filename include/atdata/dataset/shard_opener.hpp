@@ -1,11 +1,13 @@
 #pragma once
 // Maps a shard URL to a ByteSource (docs/format.md, "Shard URLs"). Plain paths, "file:"
-// URLs, "-" (stdin) and http(s):// (streaming GET from the net layer; non-2xx
-// → HttpError) are built in; other schemes (ATProto blobs, …) or a customised
-// http client are added with register_shard_scheme, so the dataset code stays
-// independent of how bytes arrive.
+// URLs, "-" (stdin) and http(s):// (streaming GET through the loader's
+// HttpClient; non-2xx → HttpError) are built in; other schemes (ATProto
+// blobs, …) are added with register_shard_scheme or per dataset with
+// DatasetOptions::opener, so the dataset code stays independent of how bytes
+// arrive.
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -15,15 +17,33 @@
 
 namespace atdata {
 
-// Opens one shard on the given executor (network sources bind their sockets
-// to it). Errors: ShardError / NetworkError / HttpError naming the URL.
-using ShardOpener = std::function<ByteSourcePtr(const std::string& url, const asio::any_io_executor& ex)>;
+namespace net {
+class HttpClient;
+}
+
+// What an opener is given. Not an aggregate (see docs/gcc12.md).
+class ShardContext {
+ public:
+  ShardContext(std::string url_, asio::any_io_executor executor_, std::shared_ptr<net::HttpClient> http_ = {})
+      : url(std::move(url_)), executor(std::move(executor_)), http(std::move(http_)) {}
+
+  std::string url;
+  // The executor the loader runs on: network sources bind their sockets to it.
+  asio::any_io_executor executor;
+  // The loader's HTTP client (bound to `executor`), shared by all its shards;
+  // null only when a caller opens a shard by hand without one.
+  std::shared_ptr<net::HttpClient> http;
+};
+
+// Opens one shard. Errors: ShardError / NetworkError / HttpError naming the URL.
+using ShardOpener = std::function<ByteSourcePtr(const ShardContext& shard)>;
 
 // Registers (or replaces) the opener for a lower-case URL scheme, process-wide.
 void register_shard_scheme(const std::string& scheme, ShardOpener opener);
 
 // The default opener: local paths and file: URLs, then registered schemes,
-// then the built-in http(s) opener; anything else → ShardError "<url>: no handler for URL scheme 's3'".
-ByteSourcePtr open_shard(const std::string& url, const asio::any_io_executor& ex);
+// then http(s) through `shard.http` (a client of its own when null); anything
+// else → ShardError "<url>: no handler for URL scheme 's3'".
+ByteSourcePtr open_shard(const ShardContext& shard);
 
 }  // namespace atdata

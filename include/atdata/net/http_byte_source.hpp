@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,11 +60,5 @@ class HttpByteSource final : public ByteSource {
 
 ByteSourcePtr open_http_source(std::shared_ptr<HttpClient> client, std::string url,
                                HttpSourceOptions options = {});
-
-// A shard opener for http:// and https:// URLs with the signature of
-// atdata::ShardOpener (dataset layer), sharing one pooled HttpClient per
-// executor: register it with register_shard_scheme("http"/"https", …).
-std::function<ByteSourcePtr(const std::string&, const asio::any_io_executor&)> make_http_shard_opener(
-    HttpClientOptions client_options = {}, HttpSourceOptions source_options = {});
 
 }  // namespace atdata::net

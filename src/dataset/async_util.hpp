@@ -1,0 +1,74 @@
+#pragma once
+// Two small tools the loader pipeline is built from: a wakeup signal for
+// coroutines sharing one executor, and offload(), which runs a CPU job on the
+// decode pool and resumes the coroutine back on its own executor.
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <utility>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "atdata/io/asio_build.hpp"
+
+namespace atdata::detail {
+
+namespace asio = boost::asio;
+
+// Waiters re-check their condition after every wakeup; as everything runs on
+// one executor, a condition checked false cannot change before wait()
+// registers, so no wakeup is lost.
+class Signal {
+ public:
+  explicit Signal(const asio::any_io_executor& ex) : timer_(ex, asio::steady_timer::time_point::max()) {}
+  asio::awaitable<void> wait() { co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable)); }
+  void notify() { timer_.cancel(); }
+
+ private:
+  asio::steady_timer timer_;
+};
+
+// Runs `job()` on `pool` (inline when null) while the calling coroutine is
+// suspended; exceptions from the job are rethrown in the coroutine. The job
+// may touch only data the suspended coroutine owns: the coroutine resumes on
+// its executor after the job, so that data is handed back race-free.
+template <class Job>
+asio::awaitable<void> offload(asio::thread_pool* pool, Job& job) {
+  if (!pool) {
+    job();
+    co_return;
+  }
+  std::exception_ptr error;
+  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+      [pool, &job, &error](auto handler) {
+        auto work = asio::make_work_guard(asio::get_associated_executor(handler));
+        asio::post(*pool, [&job, &error, handler = std::move(handler), work = std::move(work)]() mutable {
+          try {
+            job();
+          } catch (...) {
+            error = std::current_exception();
+          }
+          auto ex = work.get_executor();
+          asio::post(ex, std::move(handler));
+        });
+      },
+      asio::use_awaitable);
+  if (error) std::rethrow_exception(error);
+}
+
+// Sleeps, returning early (false) when cancelled.
+inline asio::awaitable<bool> sleep_for(std::chrono::milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return !ec;
+}
+
+}  // namespace atdata::detail

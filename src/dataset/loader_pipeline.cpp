@@ -1,0 +1,207 @@
+#include "atdata/dataset/loader_pipeline.hpp"
+
+#include <deque>
+#include <exception>
+#include <future>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "async_util.hpp"
+#include "atdata/error.hpp"
+#include "prefetcher.hpp"
+#include "raw_loader_access.hpp"
+
+namespace atdata {
+
+struct LoaderPipeline::Impl : std::enable_shared_from_this<Impl> {
+  struct Entry {
+    std::shared_ptr<void> item;
+    std::exception_ptr error;
+    IterationState state;
+    std::size_t samples = 0;
+    bool ready = false;
+    bool end = false;
+  };
+
+  Impl(LoaderConfig config, DecodeFn d)
+      : prefetch(config.prefetch), raw(std::move(config)), decode(std::move(d)), state(raw.state()) {}
+
+  // Declared first, destroyed last: sockets and timers below may be bound to it.
+  std::unique_ptr<asio::io_context> own_ctx;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> own_work;
+  std::thread own_thread;
+
+  PrefetchOptions prefetch;
+  std::shared_ptr<asio::thread_pool> pool;
+  std::shared_ptr<detail::LoaderCounters> counters = std::make_shared<detail::LoaderCounters>();
+  RawLoader raw;
+  DecodeFn decode;
+
+  std::optional<asio::any_io_executor> ex;
+  std::unique_ptr<detail::Signal> consumer_wake, producer_wake;
+  std::deque<std::shared_ptr<Entry>> queue;
+  bool stopped = false;
+  IterationState state;
+
+  void start(const asio::any_io_executor& e) {
+    if (ex) {
+      if (*ex != e) throw InvalidArgument("a loader runs on one executor: it was started on another one");
+      return;
+    }
+    ex = e;
+    consumer_wake = std::make_unique<detail::Signal>(e);
+    producer_wake = std::make_unique<detail::Signal>(e);
+    if (prefetch.decode_threads > 0) pool = std::make_shared<asio::thread_pool>(prefetch.decode_threads);
+    detail::RawLoaderAccess::attach(raw, pool, counters);
+    asio::co_spawn(e, produce(shared_from_this()), asio::detached);
+  }
+
+  void stop() {
+    if (stopped) return;
+    stopped = true;
+    detail::RawLoaderAccess::stop(raw);
+    if (consumer_wake) consumer_wake->notify();
+    if (producer_wake) producer_wake->notify();
+  }
+
+  static asio::awaitable<void> decode_job(std::shared_ptr<Impl> self, std::shared_ptr<Entry> e,
+                                          std::vector<RawSample> group) {
+    auto job = [&] { e->item = self->decode(group); };
+    try {
+      co_await detail::offload(self->pool.get(), job);
+    } catch (...) {
+      e->error = std::current_exception();
+    }
+    group.clear();  // drop the raw bytes here, not on the consumer's thread
+    e->ready = true;
+    self->consumer_wake->notify();
+  }
+
+  static asio::awaitable<void> produce(std::shared_ptr<Impl> self) {
+    Impl& m = *self;
+    const std::size_t depth = std::max<std::size_t>(m.prefetch.queue_depth, 1);
+    while (!m.stopped) {
+      while (m.queue.size() >= depth && !m.stopped) co_await m.producer_wake->wait();
+      if (m.stopped) break;
+      auto e = std::make_shared<Entry>();
+      std::vector<RawSample> group;
+      bool more = false;
+      bool fatal = false;
+      try {
+        more = co_await m.raw.next_group(group);
+      } catch (const Error&) {
+        e->error = std::current_exception();
+      } catch (...) {
+        e->error = std::current_exception();
+        fatal = true;  // not a shard or sample problem: the iteration cannot go on
+      }
+      if (m.stopped) break;
+      e->state = m.raw.state();
+      if (e->error || !more) {
+        e->end = !e->error;
+        e->ready = true;
+        m.queue.push_back(e);
+        m.consumer_wake->notify();
+        if (!more && !e->error) break;
+        if (fatal) {
+          auto end = std::make_shared<Entry>();
+          end->end = end->ready = true;
+          end->state = e->state;
+          m.queue.push_back(end);
+          break;
+        }
+        continue;
+      }
+      e->samples = group.size();
+      m.queue.push_back(e);
+      asio::co_spawn(*m.ex, decode_job(self, e, std::move(group)), asio::detached);
+    }
+  }
+
+  static asio::awaitable<std::shared_ptr<void>> next_on(std::shared_ptr<Impl> self) {
+    Impl& m = *self;
+    m.start(co_await asio::this_coro::executor);
+    for (;;) {
+      if (!m.queue.empty() && m.queue.front()->ready) {
+        std::shared_ptr<Entry> e = m.queue.front();
+        if (e->end) co_return nullptr;  // stays in the queue: every later call ends too
+        m.queue.pop_front();
+        m.producer_wake->notify();
+        m.state = e->state;
+        m.counters->items.fetch_add(1, std::memory_order_relaxed);
+        m.counters->samples.fetch_add(e->samples, std::memory_order_relaxed);
+        if (e->error) std::rethrow_exception(e->error);
+        co_return std::move(e->item);
+      }
+      if (m.stopped) throw Error("the loader was stopped");
+      co_await m.consumer_wake->wait();
+    }
+  }
+};
+
+LoaderPipeline::LoaderPipeline(LoaderConfig config, DecodeFn decode) {
+  if (config.prefetch.shards_in_flight == 0) throw InvalidArgument("shards_in_flight must be at least 1");
+  if (config.prefetch.read_ahead_bytes == 0) throw InvalidArgument("read_ahead_bytes must be at least 1");
+  if (config.prefetch.queue_depth == 0) throw InvalidArgument("queue_depth must be at least 1");
+  if (config.prefetch.max_retries < 0) throw InvalidArgument("max_retries must not be negative");
+  impl_ = std::make_shared<Impl>(std::move(config), std::move(decode));
+}
+
+LoaderPipeline::~LoaderPipeline() {
+  if (!impl_) return;
+  std::shared_ptr<Impl> m = std::move(impl_);
+  if (m->own_ctx) {
+    asio::post(*m->own_ctx, [m] { m->stop(); });
+    m->own_work.reset();
+    if (m->own_thread.joinable()) m->own_thread.join();
+  } else if (m->ex && m.use_count() > 1) {
+    // The run loop still runs (its tasks hold the state; when the io_context
+    // is gone, so are they): it ends on its own executor once it sees the stop.
+    asio::dispatch(*m->ex, [m] { m->stop(); });
+  }
+}
+
+LoaderPipeline::LoaderPipeline(LoaderPipeline&&) noexcept = default;
+LoaderPipeline& LoaderPipeline::operator=(LoaderPipeline&& o) noexcept {
+  if (this != &o) {
+    LoaderPipeline old(std::move(*this));
+    impl_ = std::move(o.impl_);
+  }
+  return *this;
+}
+
+asio::awaitable<std::shared_ptr<void>> LoaderPipeline::next() {
+  return Impl::next_on(impl_);
+}
+
+std::shared_ptr<void> LoaderPipeline::next_blocking() {
+  Impl& m = *impl_;
+  if (!m.own_ctx) {
+    if (m.ex) throw InvalidArgument("a loader runs on one executor: it was started with co_await next()");
+    m.own_ctx = std::make_unique<asio::io_context>(1);
+    m.own_work.emplace(m.own_ctx->get_executor());
+    m.own_thread = std::thread([ctx = m.own_ctx.get()] { ctx->run(); });
+  }
+  return asio::co_spawn(*m.own_ctx, Impl::next_on(impl_), asio::use_future).get();
+}
+
+const IterationState& LoaderPipeline::state() const noexcept {
+  return impl_->state;
+}
+const std::vector<std::string>& LoaderPipeline::shards() const noexcept {
+  return impl_->raw.shards();
+}
+LoaderStats LoaderPipeline::stats() const {
+  return impl_->counters->snapshot();
+}
+
+}  // namespace atdata
