@@ -59,7 +59,8 @@ spec items (comma-separated, each at most once):
   noetag              ETag and Last-Modified are removed from responses
   delay=<ms>          every response header is sent <ms> milliseconds late
 reset and stall exclude each other. "Forwarded responses" are numbered per key
-and exclude the injected status answers."""
+and exclude the injected status answers. Offsets count body bytes as sent (for
+a chunked body, its encoded bytes); a shorter body is delivered whole."""
 
 RELAY_BYTES = 256 * 1024
 MAX_HEAD_BYTES = 64 * 1024
@@ -414,7 +415,13 @@ class Proxy:
             upstream.close()
             await self.simple_response(writer, 502, b"bad origin Content-Length\n", close=True)
             return False
-        origin_close = "close" in resp.tokens("Connection") or (length is None and not chunked)
+        origin_close = (
+            "close" in resp.tokens("Connection")
+            or (length is None and not chunked)
+            or (resp.start.startswith("HTTP/1.0") and "keep-alive" not in resp.tokens("Connection"))
+        )
+        # The client talks HTTP/1.1 to the proxy whatever the origin speaks.
+        resp.start = "HTTP/1.1 " + " ".join(status_parts[1:])
 
         for name in list(resp.tokens("Connection")):
             resp.remove(name)
@@ -430,7 +437,8 @@ class Proxy:
                 resp.remove("Accept-Ranges")
             if spec.cut and number < spec.cut_times and not no_body:
                 cut_at = spec.cut_offset(number, length)
-        close_after = client_close or origin_close
+        # A body delimited by the origin closing can only be relayed the same way.
+        close_after = client_close or (length is None and not chunked)
         if close_after:
             resp.fields.append(("Connection", "close"))
 
