@@ -139,7 +139,7 @@ TEST(ShardCache, CreatesTheDirectoryAndRejectsAnEmptyOne) {
   ASSERT_FALSE(fs::exists(dir));
   ShardCache cache(options_for(dir));
   EXPECT_TRUE(fs::is_directory(dir));
-  EXPECT_THROW(ShardCache(ShardCacheOptions()), InvalidArgument);
+  EXPECT_THROW(ShardCache{ShardCacheOptions()}, InvalidArgument);
   EXPECT_EQ(ShardCacheOptions().with_dir("/x").with_max_bytes(5).max_bytes, 5u);
 }
 
