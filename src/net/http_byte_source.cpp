@@ -36,6 +36,15 @@ HttpByteSource::HttpByteSource(std::shared_ptr<HttpClient> client, std::string u
 
 HttpByteSource::~HttpByteSource() = default;
 
+std::optional<std::string> HttpByteSource::validator() const noexcept {
+  if (validator_.empty()) return std::nullopt;
+  try {
+    return validator_;
+  } catch (...) {  // out of memory copying a header value
+    return std::nullopt;
+  }
+}
+
 asio::awaitable<void> HttpByteSource::start(std::uint64_t offset) {
   HttpRequest req("GET", url_, options_.headers);
   if (offset > 0) {

@@ -38,6 +38,11 @@ class ByteSource {
   // Total stream length when known up front (file size, Content-Length);
   // only a hint for buffer sizing, never trusted for bounds.
   virtual std::optional<std::uint64_t> size_hint() const noexcept { return std::nullopt; }
+
+  // What identifies this version of the content at its origin (an HTTP
+  // strong ETag or Last-Modified), once known (for HTTP: after the first
+  // chunk); nullopt when the source has none. Recorded by caches.
+  virtual std::optional<std::string> validator() const noexcept { return std::nullopt; }
 };
 
 using ByteSourcePtr = std::unique_ptr<ByteSource>;

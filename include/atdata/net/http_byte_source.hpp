@@ -40,6 +40,7 @@ class HttpByteSource final : public ByteSource {
   asio::awaitable<SharedBytes> next_chunk() override;
   const std::string& url() const noexcept override { return url_; }
   std::optional<std::uint64_t> size_hint() const noexcept override { return size_; }
+  std::optional<std::string> validator() const noexcept override;
 
   int resumes() const noexcept { return resumes_; }
 
