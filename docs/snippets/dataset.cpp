@@ -6,12 +6,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "atdata/dataset/shard_cache.hpp"
 #include "snippet_support.hpp"
 
 // [snippet dataset-read]
@@ -126,6 +128,36 @@ void resume(const std::string& url, std::size_t rank, std::size_t world, std::ui
         "the resumed loader continues where the saved one stopped");
 }
 
+void prefetch(const std::string& url) {
+  batches_seen = 0;
+  // [snippet dataset-prefetch]
+  atdata::PrefetchOptions prefetch;  // every member has a documented default
+  prefetch.shards_in_flight = 8;     // shards downloading at once
+  prefetch.decode_threads = 2;       // decoding off the I/O thread
+  prefetch.on_shard_error = atdata::ShardErrorPolicy::skip;
+  atdata::Dataset<ImageSample> ds(url, atdata::DatasetOptions().with_prefetch(prefetch));
+
+  auto loader = ds.ordered(32);
+  for (const auto& batch : loader) {  // the next batches are read while this one trains
+    train(batch.stacked<&ImageSample::image>(), batch.column<&ImageSample::label>());
+  }
+  atdata::LoaderStats stats = loader.stats();
+  std::printf("%llu samples at %.0f/s, %llu retries, %llu shards skipped\n",
+              static_cast<unsigned long long>(stats.samples), stats.samples_per_second(),
+              static_cast<unsigned long long>(stats.retries),
+              static_cast<unsigned long long>(stats.shards_skipped));
+  // [end dataset-prefetch]
+  check(stats.samples == kSamples && stats.shards_done == kShards && batches_seen == (kSamples + 31) / 32,
+        "prefetched ordered(32) reads everything");
+
+  // [snippet dataset-cache]
+  auto cache = std::make_shared<atdata::ShardCache>(
+      atdata::ShardCacheOptions().with_dir("shard-cache").with_max_bytes(std::uint64_t{50} << 30));
+  atdata::Dataset<ImageSample> cached(url, atdata::DatasetOptions().with_cache(cache));
+  // [end dataset-cache]
+  check(cached.options().cache == cache, "the cache is an option");
+}
+
 void write() {
   std::vector<ImageSample> samples = make_samples(25);
   std::filesystem::create_directories("out");
@@ -153,6 +185,7 @@ int main() {
     read();
     read_async(atdata::Dataset<ImageSample>("data/train-{000000..000099}.tar"), 3);
     resume("data/train-{000000..000099}.tar", 1, 2, 0);
+    prefetch("data/train-{000000..000099}.tar");
     write();
   });
 }

@@ -325,15 +325,8 @@ void put_value(std::string& o, const Value& v, bool sniff_npy) {
 
 const char* kUsage = "usage: atdata cat URL|AT_URI [...] [--schema FILE] [--limit N]";
 
-// The shards of an at:// dataset record (blobs stream from the owner's PDS,
-// CID-checked) and, unless --schema overrides it, the record's own schema.
-// Reading public records needs no login: the PDS and PLC URLs come from
-// ATDATA_PDS_URL / ATDATA_PLC_URL, else from the session file.
-struct AtDataset {
-  std::vector<std::string> shards;
-  ShardOpener opener;
-  std::shared_ptr<const SampleSchema> schema;
-};
+
+}  // namespace
 
 AtDataset resolve_at_dataset(const std::string& uri, bool want_schema) {
   const std::optional<StoredSession> stored = stored_session();
@@ -351,8 +344,6 @@ AtDataset resolve_at_dataset(const std::string& uri, bool want_schema) {
   }
   return out;
 }
-
-}  // namespace
 
 std::string sample_json(const std::string& key, const DynamicSample& sample, bool sniff_npy) {
   std::string o = "{\"__key__\": ";

@@ -5,6 +5,7 @@
 
 #include "account.hpp"
 #include "cat.hpp"
+#include "load.hpp"
 #include "common.hpp"
 #include "progress.hpp"
 #include "publish.hpp"
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
       "  lens list | lens show AT_URI\n"
       "data:\n"
       "  cat URL|AT_URI [...] [--schema FILE] [--limit N]  print samples as JSON lines\n"
+      "  load URL|AT_URI [--batch-size N] [--in-flight N]  read a dataset through the prefetching pipeline\n"
       "  publish-records COLLECTION FILE [...]             bulk-publish JSON-lines records\n"
       "  ls [REPO] [--schemas]                             same as dataset list / schema list\n"
       "Credentials: ATDATA_HANDLE + ATDATA_PASSWORD, else ATDATA_SESSION, else the session saved by\n"
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
   if (cmd == "dataset") return cli::run_dataset(args, std::cout, std::cerr, progress);
   if (cmd == "lens") return cli::run_lens(args, std::cout, std::cerr);
   if (cmd == "cat") return cli::run_cat(args, std::cout, std::cerr);
+  if (cmd == "load") return cli::run_load(args, std::cout, std::cerr, progress);
   if (cmd == "publish") return cli::run_publish(args, std::cout, std::cerr, progress);
   if (cmd == "publish-records") return cli::run_publish_records(args, std::cout, std::cerr, progress);
   if (cmd == "ls") return cli::run_ls(args, std::cout, std::cerr);

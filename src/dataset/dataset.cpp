@@ -119,6 +119,7 @@ LoaderConfig DatasetBase::config(std::size_t batch_size, std::optional<ShuffleOp
   c.resume = resume;
   c.prefetch = options_.prefetch;
   c.http = options_.http;
+  c.cache = options_.cache;
   return c;
 }
 

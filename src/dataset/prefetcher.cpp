@@ -9,6 +9,7 @@
 #include <boost/asio/detached.hpp>
 
 #include "async_util.hpp"
+#include "atdata/dataset/shard_cache.hpp"
 #include "atdata/error.hpp"
 #include "atdata/net/http_client.hpp"
 
@@ -39,14 +40,18 @@ struct PrefetchShared {
   PrefetchOptions opt;
   ShardOpener opener;
   std::shared_ptr<net::HttpClient> http;
+  std::shared_ptr<ShardCache> cache;
   std::shared_ptr<asio::thread_pool> pool;
   std::shared_ptr<LoaderCounters> counters;
   Signal consumer;  // samples arrived or a shard finished
   bool stopped = false;
 
   ByteSourcePtr open(const std::string& url) const {
-    ShardContext ctx(url, ex, http);
-    return opener ? opener(ctx) : open_shard(ctx);
+    auto origin = [&] {
+      ShardContext ctx(url, ex, http);
+      return opener ? opener(ctx) : open_shard(ctx);
+    };
+    return cache ? cache->open(url, origin) : origin();
   }
 };
 
@@ -76,10 +81,14 @@ struct ShardSlot {
 
   Signal fetch_wake;  // room in the buffer
   Signal parse_wake;  // chunks arrived, or room for samples
-  asio::cancellation_signal cancel;
+  // Shared with the fetch task's completion handler, which must outlive the
+  // coroutine that is bound to it (the slot is cleared after the frame, and
+  // with it possibly this ShardSlot, is gone).
+  std::shared_ptr<asio::cancellation_signal> cancel = std::make_shared<asio::cancellation_signal>();
   bool abandoned = false;  // parsing ended: the fetcher stops
 
-  std::size_t buffered() const noexcept { return chunk_bytes + sample_bytes; }
+  std::size_t in_job = 0;  // chunk bytes handed to the running parse job
+  std::size_t buffered() const noexcept { return chunk_bytes + in_job + sample_bytes; }
 };
 
 namespace {
@@ -200,32 +209,47 @@ asio::awaitable<void> parse_task(std::shared_ptr<PrefetchShared> sh, std::shared
       s.chunks.pop_front();
     }
     s.chunk_bytes -= moved;
-    s.fetch_wake.notify();
     const bool end = s.fetch_done && s.chunks.empty();
     const bool end_clean = end && !s.fetch_error;
     const std::size_t room = cap - s.sample_bytes;
     std::size_t got_bytes = 0;
     bool needs_input = false, done = false, has_more = false;
     std::exception_ptr perr;
+    // The parser is fed one chunk at a time and only when it has no samples
+    // left to give, so what it holds beyond the counted buffer is at most one
+    // chunk; chunks it did not need go back to the queue.
+    std::size_t used = 0;
     auto job = [&] {
       try {
-        for (auto& c : input) s.parser.feed(std::move(c));
-        if (end_clean && !s.finish_fed) {
-          s.parser.finish();
-          s.finish_fed = true;
-        }
-        // Until the parser needs input (pop() returns 0; a short return may
-        // mean an error is pending for the next call) or the buffer is full.
-        has_more = true;
-        while (got_bytes < room) {
-          const std::size_t before = got.size();
-          const std::size_t n = s.parser.pop(got, 16);
-          for (std::size_t i = before; i < got.size(); ++i) got_bytes += sample_size(got[i]);
-          if (n == 0) {
-            has_more = false;
-            needs_input = !s.parser.done();
+        for (;;) {
+          // pop() returning 0 means the parser needs input (a short return
+          // may mean an error is pending for the next call).
+          bool empty = false;
+          while (got_bytes < room) {
+            const std::size_t before = got.size();
+            const std::size_t n = s.parser.pop(got, 16);
+            for (std::size_t i = before; i < got.size(); ++i) got_bytes += sample_size(got[i]);
+            if (n == 0) {
+              empty = true;
+              break;
+            }
+          }
+          if (!empty) {
+            has_more = true;
             break;
           }
+          if (s.parser.done()) break;
+          if (used < input.size()) {
+            s.parser.feed(std::move(input[used++]));
+            continue;
+          }
+          if (end_clean && !s.finish_fed) {
+            s.parser.finish();
+            s.finish_fed = true;
+            continue;
+          }
+          needs_input = true;
+          break;
         }
         done = s.parser.done();
       } catch (...) {
@@ -234,7 +258,17 @@ asio::awaitable<void> parse_task(std::shared_ptr<PrefetchShared> sh, std::shared
         has_more = false;
       }
     };
+    s.in_job = moved;
     co_await offload(sh->pool.get(), job);
+    s.in_job = 0;
+    s.fetch_wake.notify();
+    if (!done) {
+      for (std::size_t i = input.size(); i-- > used;) {
+        moved -= input[i].size();
+        s.chunk_bytes += input[i].size();
+        s.chunks.push_front(std::move(input[i]));
+      }
+    }
     input.clear();
     sh->counters->buffered.fetch_add(got_bytes, std::memory_order_relaxed);
     sh->counters->buffered.fetch_sub(moved, std::memory_order_relaxed);
@@ -258,7 +292,7 @@ asio::awaitable<void> parse_task(std::shared_ptr<PrefetchShared> sh, std::shared
   }
   // Whatever the fetcher still holds is no longer wanted.
   s.abandoned = true;
-  s.cancel.emit(asio::cancellation_type::terminal);
+  s.cancel->emit(asio::cancellation_type::terminal);
   s.fetch_wake.notify();
 }
 
@@ -266,13 +300,15 @@ asio::awaitable<void> parse_task(std::shared_ptr<PrefetchShared> sh, std::shared
 
 Prefetcher::Prefetcher(std::vector<std::string> shards, std::size_t first, PrefetchOptions options,
                        ShardOpener opener, std::shared_ptr<net::HttpClient> http, asio::any_io_executor ex,
-                       std::shared_ptr<asio::thread_pool> pool, std::shared_ptr<LoaderCounters> counters)
+                       std::shared_ptr<ShardCache> cache, std::shared_ptr<asio::thread_pool> pool,
+                       std::shared_ptr<LoaderCounters> counters)
     : sh_(std::make_shared<PrefetchShared>(ex)), shards_(std::move(shards)), next_open_(first) {
   if (options.shards_in_flight == 0) throw InvalidArgument("shards_in_flight must be at least 1");
   if (options.read_ahead_bytes == 0) throw InvalidArgument("read_ahead_bytes must be at least 1");
   sh_->opt = std::move(options);
   sh_->opener = std::move(opener);
   sh_->http = std::move(http);
+  sh_->cache = std::move(cache);
   sh_->pool = std::move(pool);
   sh_->counters = counters ? std::move(counters) : std::make_shared<LoaderCounters>();
   sh_->counters->shards_total.store(shards_.size(), std::memory_order_relaxed);
@@ -286,7 +322,7 @@ void Prefetcher::stop() {
   if (sh_->stopped) return;
   sh_->stopped = true;
   for (auto& s : window_) {
-    s->cancel.emit(asio::cancellation_type::terminal);
+    s->cancel->emit(asio::cancellation_type::terminal);
     s->fetch_wake.notify();
     s->parse_wake.notify();
   }
@@ -300,7 +336,8 @@ void Prefetcher::fill_window() {
         std::make_shared<ShardSlot>(sh_->ex, static_cast<std::uint32_t>(next_open_), shards_[next_open_]);
     ++next_open_;
     window_.push_back(slot);
-    asio::co_spawn(sh_->ex, fetch_task(sh_, slot), asio::bind_cancellation_slot(slot->cancel.slot(), asio::detached));
+    asio::co_spawn(sh_->ex, fetch_task(sh_, slot),
+                   asio::bind_cancellation_slot(slot->cancel->slot(), [keep = slot->cancel](std::exception_ptr) {}));
     asio::co_spawn(sh_->ex, parse_task(sh_, slot), asio::detached);
   }
   sh_->counters->in_flight.store(window_.size(), std::memory_order_relaxed);

@@ -21,6 +21,9 @@
 #include "atdata/dataset/shard_opener.hpp"
 #include "atdata/io/shard_parser.hpp"
 
+namespace atdata {
+class ShardCache;
+}
 namespace atdata::net {
 class HttpClient;
 }
@@ -49,7 +52,8 @@ class Prefetcher {
   // Reads `shards` from index `first` on. `pool` may be null (CPU work
   // inline); `http` is the client http(s) shards are fetched with.
   Prefetcher(std::vector<std::string> shards, std::size_t first, PrefetchOptions options, ShardOpener opener,
-             std::shared_ptr<net::HttpClient> http, asio::any_io_executor ex, std::shared_ptr<asio::thread_pool> pool,
+             std::shared_ptr<net::HttpClient> http, asio::any_io_executor ex, std::shared_ptr<ShardCache> cache,
+             std::shared_ptr<asio::thread_pool> pool,
              std::shared_ptr<LoaderCounters> counters);
   ~Prefetcher();  // stop()
   Prefetcher(const Prefetcher&) = delete;

@@ -60,7 +60,12 @@ std::vector<std::string> buffered_shuffle(std::vector<std::string> items, std::s
   return out;
 }
 
-constexpr std::size_t kReadBlock = 256;
+// Samples taken from the prefetcher at a time: enough to keep coroutine
+// overhead off the per-sample path, few enough not to add to the memory
+// bound (the prefetcher only reads ahead for what it still holds).
+std::size_t read_block(std::size_t batch) {
+  return std::clamp<std::size_t>(batch, 16, 256);
+}
 
 }  // namespace
 
@@ -116,11 +121,11 @@ struct RawLoader::Impl {
         http = std::make_shared<net::HttpClient>(ex, cfg.http ? cfg.http->options() : net::HttpClientOptions{});
       }
       prefetcher = std::make_unique<detail::Prefetcher>(shards, next_shard, cfg.prefetch, cfg.opener,
-                                                        std::move(http), ex, pool, counters);
+                                                        std::move(http), ex, cfg.cache, pool, counters);
     }
     while (in.empty()) {
       std::uint32_t shard = 0;
-      std::size_t n = co_await prefetcher->next(in, kReadBlock, shard);
+      std::size_t n = co_await prefetcher->next(in, read_block(cfg.batch_size), shard);
       if (n == 0) co_return false;
       // The resume skip applies to the resumed shard only.
       if (cfg.resume && shard != cfg.resume->shard_index) skip_in_first = 0;

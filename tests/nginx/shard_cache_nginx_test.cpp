@@ -13,6 +13,7 @@
 #include "atdata/atproto/atmosphere_client.hpp"
 #include "atdata/atproto/cid.hpp"
 #include "atdata/dataset/shard_cache.hpp"
+#include "atdata/dataset/shard_opener.hpp"
 #include "atdata/net/http_byte_source.hpp"
 #include "support/net_run.hpp"
 
@@ -53,8 +54,8 @@ TEST(ShardCacheHttp, SecondReadComesFromTheCache) {
   ShardCacheOptions o;
   o.dir = fresh_dir("atdata_shardcache_http").string();
   ShardCache cache(o);
-  auto http = net::make_http_shard_opener();
-  auto origin = [&] { return http(url, io.get_executor()); };
+  auto http = std::make_shared<net::HttpClient>(io.get_executor());
+  auto origin = [&] { return open_shard(ShardContext(url, io.get_executor(), http)); };
 
   auto first = cache.open(url, origin);
   EXPECT_EQ(test::run_io(io, read_all(*first)).as_string_view(), bytes);
@@ -91,7 +92,7 @@ TEST(ShardCacheHttp, BlobShardsAreCachedThroughTheCidCheck) {
   ShardCacheOptions o;
   o.dir = fresh_dir("atdata_shardcache_blob").string();
   ShardCache cache(o);
-  auto origin = [&] { return opener(url, io.get_executor()); };
+  auto origin = [&] { return opener(ShardContext(url, io.get_executor())); };
 
   EXPECT_EQ(test::run_io(io, read_all(*cache.open(url, origin))).as_string_view(), bytes);
   EXPECT_EQ(cache.stats().entries, 1u);

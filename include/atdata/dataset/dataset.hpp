@@ -52,6 +52,9 @@ class DatasetOptions {
   // another executor (blocking iteration runs on the loader's own thread),
   // means each loader makes one with the same options.
   std::shared_ptr<net::HttpClient> http;
+  // A local cache of remote shards (docs/dataset.md, "Shard cache"); a second
+  // epoch then reads local files.
+  std::shared_ptr<ShardCache> cache;
   // Python's `metadata_url`: a msgpack map fetched on first use of metadata().
   std::string metadata_url;
 
@@ -70,6 +73,10 @@ class DatasetOptions {
   }
   DatasetOptions&& with_http_client(std::shared_ptr<net::HttpClient> v) && {
     http = std::move(v);
+    return std::move(*this);
+  }
+  DatasetOptions&& with_cache(std::shared_ptr<ShardCache> v) && {
+    cache = std::move(v);
     return std::move(*this);
   }
   DatasetOptions&& with_metadata_url(std::string v) && {

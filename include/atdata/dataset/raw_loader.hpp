@@ -27,6 +27,7 @@ class HttpClient;
 namespace detail {
 struct RawLoaderAccess;
 }
+class ShardCache;
 
 // Shuffle parameters. The order is a pure function of (seed, epoch): the same
 // pair gives the same order on every run and every rank; change the epoch
@@ -67,6 +68,8 @@ struct LoaderConfig {
   // executor the loader runs on; otherwise (or when null) the loader makes
   // its own client with the same options on that executor.
   std::shared_ptr<net::HttpClient> http;
+  // Optional local copy of remote shards (docs/dataset.md, "Shard cache").
+  std::shared_ptr<ShardCache> cache;
 };
 
 // The shards rank `rank` of `world_size` reads, in order: after the shard
