@@ -200,7 +200,10 @@ SharedBytes make_buffer(std::size_t n, std::byte*& data) {
   return SharedBytes(std::shared_ptr<const void>(buf, buf.get()), std::span<const std::byte>(buf.get(), n));
 }
 
-constexpr std::size_t kOutChunk = std::size_t{4} << 20;
+// 1 MiB: the tar parser and the batch copy then read each decoded chunk
+// while it is still in L2/L3 (bench_compressed_read: features .tar.zst
+// through ordered(32) ≈ 30 % faster than with 4 MiB, images the same).
+constexpr std::size_t kOutChunk = std::size_t{1} << 20;
 
 // Pull adapter: a ByteSource over a StreamDecompressor.
 class DecompressingSource final : public ByteSource {
