@@ -36,7 +36,7 @@ class StreamDecompressor {
   void finish() noexcept { input_ended_ = true; }
 
   // The next decompressed chunk, or nullopt when more input is needed (or,
-  // once done(), at the end). Output chunks are up to 4 MiB for compressed
+  // once done(), at the end). Output chunks are up to 1 MiB for compressed
   // streams; plain streams hand back the input chunks themselves. Throws
   // ShardError (url, compressed byte offset) on corrupt or truncated input.
   std::optional<SharedBytes> pop();
