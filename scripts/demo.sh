@@ -6,10 +6,12 @@
 #   4. runs examples/complete_example.cpp — Python atdata's "complete example" in C++:
 #      1,000 samples → WebDataset shard → publish schema → insert dataset record →
 #      list datasets → decode_schema → load the dataset back in batches of 32;
-#   5. prints the first samples of the shard with `atdata cat`;
+#   5. prints the first samples of the shard with `atdata cat`, then serves shards from
+#      nginx on loopback and loads them back through the prefetching pipeline with
+#      `atdata load` (progress bar, then the summary line);
 #   6. bulk-publishes 500 more dataset records with `atdata publish-records` (progress
 #      bar, then a re-run that writes nothing: resumable) and lists them with `atdata ls`;
-#   7. stops the PDS (all its data is deleted).
+#   7. stops nginx and the PDS (all their data is deleted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -21,7 +23,11 @@ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$dir" -j "$(nproc)" --target example_complete_example atdata_cli
 
 run="$root/$dir/demo-pds"
-cleanup() { bash tools/pds/ctest-fixture.sh stop "$run" >/dev/null 2>&1 || true; }
+web="$root/$dir/demo-nginx"
+cleanup() {
+  bash tools/nginx/ctest-fixture.sh stop "$web" >/dev/null 2>&1 || true
+  bash tools/pds/ctest-fixture.sh stop "$run" >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 ATDATA_PDS_ACCOUNTS="alice" bash tools/pds/ctest-fixture.sh start "$run"
 
@@ -38,6 +44,11 @@ ATDATA_DEMO_DIR="$work" "$dir/examples/example_complete_example"
 echo "== atdata cat (first 2 samples)"
 shard=$(ls "$work"/*.tar | head -n 1)
 "$dir/src/cli/atdata" cat "$shard" --limit 2 | cut -c 1-300
+echo "== atdata load: 16 shards over HTTP from nginx on loopback, 4 in flight"
+bash tools/nginx/ctest-fixture.sh start "$web" >/dev/null
+mkdir -p "$web/www/demo"
+for i in $(seq -f '%06g' 0 15); do ln -sf "$shard" "$web/www/demo/data-$i.tar"; done
+"$dir/src/cli/atdata" load "$(cat "$web/url")/demo/data-{000000..000015}.tar" --batch-size 32 --in-flight 4
 echo "== atdata publish-records: 500 dataset records in applyWrites batches"
 "$dir/src/cli/atdata" ls --schemas >"$work/schemas.tsv"
 schema=$(head -n 1 "$work/schemas.tsv" | cut -f 1)

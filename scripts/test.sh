@@ -2,6 +2,7 @@
 # Sets up a Debian 12 machine and runs every test (unit, nginx and real-PDS suites).
 #   scripts/test.sh              release-ish build in build/
 #   ATDATA_SANITIZE=1 scripts/test.sh   ASan+UBSan build in build-asan/
+#   ATDATA_SANITIZE=thread …             ThreadSanitizer build in build-tsan/
 #   ATDATA_CXX=clang++ …                 the same with clang 14 (build dirs get a -clang suffix)
 #   ATDATA_TARGETS="a b" …               build only these targets (then pass ctest
 #                                        arguments that select their tests, e.g. -L docs)
@@ -13,7 +14,11 @@ if [[ -x tools/pds/install.sh ]]; then bash tools/pds/install.sh; fi
 if [[ -x tools/lexicon-check/install.sh ]]; then bash tools/lexicon-check/install.sh; fi
 
 jobs=${ATDATA_JOBS:-$(nproc)}
-if [[ "${ATDATA_SANITIZE:-0}" == 1 ]]; then
+if [[ "${ATDATA_SANITIZE:-0}" == thread ]]; then
+  dir=${ATDATA_BUILD_DIR:-build-tsan}
+  extra=(-DATDATA_TSAN=ON -DATDATA_BUILD_BENCH=OFF -DATDATA_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+elif [[ "${ATDATA_SANITIZE:-0}" == 1 ]]; then
   dir=${ATDATA_BUILD_DIR:-build-asan}
   extra=(-DATDATA_SANITIZE=ON -DATDATA_BUILD_BENCH=OFF -DATDATA_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=Debug)
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}

@@ -91,8 +91,8 @@ ShardOpener blob_shard_opener(atproto::AtmosphereClient& client, ShardOpener fal
   // stream over plain HTTP through the loader's client (the AtmosphereClient's
   // own when the loader runs on its executor, see dataset_source).
   net::HttpClientOptions http_options = client.options().http;
-  return [http_options = std::move(http_options), fallback = std::move(fallback)](
-             const ShardContext& shard) -> ByteSourcePtr {
+  return [http_options = std::move(http_options),
+          fallback = std::move(fallback)](const ShardContext& shard) -> ByteSourcePtr {
     std::string did, cid;
     if (!parse_blob_url(shard.url, did, cid)) return fallback ? fallback(shard) : open_shard(shard);
     auto check = atproto::BlobCidCheck::for_cid(cid);
@@ -100,7 +100,8 @@ ShardOpener blob_shard_opener(atproto::AtmosphereClient& client, ShardOpener fal
       throw ShardError(shard.url, 0, "not a raw sha2-256 CIDv1 (bafkrei…): '" + cid.substr(0, 100) + "'");
     }
     auto http = shard.http ? shard.http : std::make_shared<net::HttpClient>(shard.executor, http_options);
-    return std::make_unique<BlobByteSource>(net::open_http_source(std::move(http), shard.url), std::move(*check));
+    return std::make_unique<BlobByteSource>(net::open_http_source(std::move(http), shard.url),
+                                            std::move(*check));
   };
 }
 

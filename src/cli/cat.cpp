@@ -325,7 +325,6 @@ void put_value(std::string& o, const Value& v, bool sniff_npy) {
 
 const char* kUsage = "usage: atdata cat URL|AT_URI [...] [--schema FILE] [--limit N]";
 
-
 }  // namespace
 
 AtDataset resolve_at_dataset(const std::string& uri, bool want_schema) {

@@ -35,8 +35,8 @@ std::string fixed(double v, int digits) {
 std::string load_summary(const LoaderStats& s, std::uint64_t batches) {
   std::string out = "loaded " + std::to_string(s.samples) + " samples in " + std::to_string(batches) +
                     " batches from " + std::to_string(s.shards_done) + "/" + std::to_string(s.shards_total) +
-                    " shards, " + fixed(static_cast<double>(s.bytes) / 1e6, 1) + " MB in " + fixed(s.seconds, 2) +
-                    " s: " + fixed(s.samples_per_second(), 0) + " samples/s, " +
+                    " shards, " + fixed(static_cast<double>(s.bytes) / 1e6, 1) + " MB in " +
+                    fixed(s.seconds, 2) + " s: " + fixed(s.samples_per_second(), 0) + " samples/s, " +
                     fixed(s.bytes_per_second() / 1e9, 3) + " GB/s, " + std::to_string(s.retries) + " retries";
   if (s.shards_skipped) out += ", " + std::to_string(s.shards_skipped) + " shards skipped";
   return out;
@@ -59,11 +59,10 @@ std::string load_summary_json(const LoaderStats& s, std::uint64_t batches) {
 
 int run_load(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, ProgressMode mode) {
   return guarded(kUsage, err, [&]() -> int {
-    const ParsedArgs a =
-        parse_args(args,
-                   {"--batch-size", "--seed", "--epoch", "--in-flight", "--threads", "--read-ahead", "--cache-dir",
-                    "--cache-max-gb", "--limit"},
-                   {"--shuffle", "--json", "--skip-bad-shards"});
+    const ParsedArgs a = parse_args(args,
+                                    {"--batch-size", "--seed", "--epoch", "--in-flight", "--threads",
+                                     "--read-ahead", "--cache-dir", "--cache-max-gb", "--limit"},
+                                    {"--shuffle", "--json", "--skip-bad-shards"});
     if (a.help) {
       out << kUsage << "\n";
       return kExitOk;

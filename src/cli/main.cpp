@@ -5,8 +5,8 @@
 
 #include "account.hpp"
 #include "cat.hpp"
-#include "load.hpp"
 #include "common.hpp"
+#include "load.hpp"
 #include "progress.hpp"
 #include "publish.hpp"
 #include "records.hpp"

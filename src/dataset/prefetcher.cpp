@@ -140,9 +140,9 @@ asio::awaitable<void> fetch_task(std::shared_ptr<PrefetchShared> sh, std::shared
       if (quit()) break;
       if (c.empty()) {
         if (skip > 0) {
-          throw NetworkError("GET " + s.url + ": the shard ended at byte " + std::to_string(s.received - skip) +
-                             " after a restart, shorter than the " + std::to_string(s.received) +
-                             " bytes read before");
+          throw NetworkError("GET " + s.url + ": the shard ended at byte " +
+                             std::to_string(s.received - skip) + " after a restart, shorter than the " +
+                             std::to_string(s.received) + " bytes read before");
         }
         s.fetch_done = true;
         break;
@@ -198,8 +198,8 @@ asio::awaitable<void> parse_task(std::shared_ptr<PrefetchShared> sh, std::shared
   while (!sh->stopped) {
     // Work is: new chunks, the end of the input, or samples the parser
     // already holds (a job stops when the sample buffer is full).
-    while (!sh->stopped &&
-           !(s.sample_bytes < cap && (!s.chunks.empty() || (s.fetch_done && !s.finish_fed) || s.parser_has_more)))
+    while (!sh->stopped && !(s.sample_bytes < cap &&
+                             (!s.chunks.empty() || (s.fetch_done && !s.finish_fed) || s.parser_has_more)))
       co_await s.parse_wake.wait();
     if (sh->stopped) break;
     std::size_t moved = 0;
@@ -336,14 +336,16 @@ void Prefetcher::fill_window() {
         std::make_shared<ShardSlot>(sh_->ex, static_cast<std::uint32_t>(next_open_), shards_[next_open_]);
     ++next_open_;
     window_.push_back(slot);
-    asio::co_spawn(sh_->ex, fetch_task(sh_, slot),
-                   asio::bind_cancellation_slot(slot->cancel->slot(), [keep = slot->cancel](std::exception_ptr) {}));
+    asio::co_spawn(
+        sh_->ex, fetch_task(sh_, slot),
+        asio::bind_cancellation_slot(slot->cancel->slot(), [keep = slot->cancel](std::exception_ptr) {}));
     asio::co_spawn(sh_->ex, parse_task(sh_, slot), asio::detached);
   }
   sh_->counters->in_flight.store(window_.size(), std::memory_order_relaxed);
 }
 
-asio::awaitable<std::size_t> Prefetcher::next(std::vector<RawSample>& out, std::size_t max, std::uint32_t& shard) {
+asio::awaitable<std::size_t> Prefetcher::next(std::vector<RawSample>& out, std::size_t max,
+                                              std::uint32_t& shard) {
   if (!started_) {
     started_ = true;
     sh_->counters->mark_start();

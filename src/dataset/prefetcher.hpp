@@ -32,8 +32,8 @@ namespace atdata::detail {
 
 // Shared with LoaderStats readers on other threads.
 struct LoaderCounters {
-  std::atomic<std::uint64_t> bytes{0}, samples{0}, items{0}, shards_done{0}, shards_total{0}, shards_skipped{0},
-      in_flight{0}, retries{0}, buffered{0};
+  std::atomic<std::uint64_t> bytes{0}, samples{0}, items{0}, shards_done{0}, shards_total{0},
+      shards_skipped{0}, in_flight{0}, retries{0}, buffered{0};
   std::atomic<std::int64_t> start_ns{0};  // steady_clock, 0 = not started
 
   void mark_start() {
@@ -52,8 +52,8 @@ class Prefetcher {
   // Reads `shards` from index `first` on. `pool` may be null (CPU work
   // inline); `http` is the client http(s) shards are fetched with.
   Prefetcher(std::vector<std::string> shards, std::size_t first, PrefetchOptions options, ShardOpener opener,
-             std::shared_ptr<net::HttpClient> http, asio::any_io_executor ex, std::shared_ptr<ShardCache> cache,
-             std::shared_ptr<asio::thread_pool> pool,
+             std::shared_ptr<net::HttpClient> http, asio::any_io_executor ex,
+             std::shared_ptr<ShardCache> cache, std::shared_ptr<asio::thread_pool> pool,
              std::shared_ptr<LoaderCounters> counters);
   ~Prefetcher();  // stop()
   Prefetcher(const Prefetcher&) = delete;

@@ -118,7 +118,8 @@ struct RawLoader::Impl {
       auto ex = co_await asio::this_coro::executor;
       std::shared_ptr<net::HttpClient> http = cfg.http;
       if (!http || http->get_executor() != ex) {
-        http = std::make_shared<net::HttpClient>(ex, cfg.http ? cfg.http->options() : net::HttpClientOptions{});
+        http =
+            std::make_shared<net::HttpClient>(ex, cfg.http ? cfg.http->options() : net::HttpClientOptions{});
       }
       prefetcher = std::make_unique<detail::Prefetcher>(shards, next_shard, cfg.prefetch, cfg.opener,
                                                         std::move(http), ex, cfg.cache, pool, counters);

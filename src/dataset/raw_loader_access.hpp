@@ -13,7 +13,8 @@ struct LoaderCounters;
 
 struct RawLoaderAccess {
   // CPU jobs go to `pool` (null = inline); progress is counted in `counters`.
-  static void attach(RawLoader& loader, std::shared_ptr<boost::asio::thread_pool> pool, std::shared_ptr<LoaderCounters> counters);
+  static void attach(RawLoader& loader, std::shared_ptr<boost::asio::thread_pool> pool,
+                     std::shared_ptr<LoaderCounters> counters);
   // Ends the prefetch tasks; on the loader's executor.
   static void stop(RawLoader& loader);
 };

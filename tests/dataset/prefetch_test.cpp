@@ -179,7 +179,8 @@ TEST(Prefetch, SlowFirstShardKeepsTheOrder) {
     add_shards(s, 4, 50);
     for (int k = 1; k < 4; ++k) s.allowance["mem://" + std::to_string(k)] = -1;
     s.allowance["mem://0"] = 0;
-    Dataset<Item> ds(pattern(4), DatasetOptions().with_opener(scripted_opener(s)).with_prefetch(prefetch(4, threads)));
+    Dataset<Item> ds(pattern(4),
+                     DatasetOptions().with_opener(scripted_opener(s)).with_prefetch(prefetch(4, threads)));
     auto loader = ds.ordered(7);
     asio::io_context io;
     Collected got;
@@ -207,10 +208,11 @@ TEST(Prefetch, FailureAtChunkKResumes) {
     Script s;
     add_shards(s, 3, 40);
     s.chunk = 1000;
-    s.fail_at["mem://1"][0] = k;  // first open fails at chunk k
+    s.fail_at["mem://1"][0] = k;      // first open fails at chunk k
     s.fail_at["mem://1"][1] = k + 2;  // the second one a little later
     s.release_all();
-    Dataset<Item> ds(pattern(3), DatasetOptions().with_opener(scripted_opener(s)).with_prefetch(prefetch(2, 1)));
+    Dataset<Item> ds(pattern(3),
+                     DatasetOptions().with_opener(scripted_opener(s)).with_prefetch(prefetch(2, 1)));
     auto loader = ds.ordered(5);
     asio::io_context io;
     Collected got;
@@ -264,8 +266,7 @@ TEST(Prefetch, AShardThatKeepsFailingRaisesOrIsSkipped) {
 // Permanent errors (here: a missing local file) are not retried and keep
 // their type.
 TEST(Prefetch, PermanentErrorsAreNotRetried) {
-  Dataset<Item> ds("/nonexistent/atdata-prefetch-{0..1}.tar",
-                   DatasetOptions().with_prefetch(prefetch(2, 0)));
+  Dataset<Item> ds("/nonexistent/atdata-prefetch-{0..1}.tar", DatasetOptions().with_prefetch(prefetch(2, 0)));
   auto loader = ds.ordered(4);
   EXPECT_THROW(loader.next_blocking(), ShardError);
   EXPECT_THROW(loader.next_blocking(), ShardError);
@@ -282,7 +283,8 @@ TEST(Prefetch, CancellationMidFlightEndsEveryTask) {
   asio::io_context io;
   bool caught = false;
   {
-    Dataset<Item> ds(pattern(6), DatasetOptions().with_opener(scripted_opener(s)).with_prefetch(prefetch(4, 1)));
+    Dataset<Item> ds(pattern(6),
+                     DatasetOptions().with_opener(scripted_opener(s)).with_prefetch(prefetch(4, 1)));
     auto loader = std::make_unique<Dataset<Item>::BatchLoader>(ds.ordered(4));
     asio::co_spawn(
         io,
@@ -356,7 +358,8 @@ TEST(Prefetch, OutputIsIndependentOfTheSettings) {
   for (std::size_t n : {1, 2, 4, 8}) {
     for (std::size_t threads : {0, 1, 2}) {
       SCOPED_TRACE("in flight " + std::to_string(n) + ", threads " + std::to_string(threads));
-      Dataset<Item> ds(pattern(9), DatasetOptions().with_opener(scripted_opener(s)).with_prefetch(prefetch(n, threads)));
+      Dataset<Item> ds(pattern(9),
+                       DatasetOptions().with_opener(scripted_opener(s)).with_prefetch(prefetch(n, threads)));
       std::vector<std::int64_t> ids;
       for (const auto& b : ds.ordered(10))
         for (auto id : b.column<&Item::id>()) ids.push_back(id);
@@ -374,12 +377,14 @@ TEST(Prefetch, BlockingIterationReadsAheadWhileTheCallerWorks) {
   Script s;
   add_shards(s, 4, 20);
   s.release_all();
-  Dataset<Item> ds(pattern(4), DatasetOptions().with_opener(scripted_opener(s)).with_prefetch(prefetch(4, 1)));
+  Dataset<Item> ds(pattern(4),
+                   DatasetOptions().with_opener(scripted_opener(s)).with_prefetch(prefetch(4, 1)));
   auto loader = ds.ordered(5);
   auto first = loader.next_blocking();
   ASSERT_TRUE(first.has_value());
   const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (loader.stats().bytes < 4 * s.shards.at("mem://3").size() && std::chrono::steady_clock::now() < deadline)
+  while (loader.stats().bytes < 4 * s.shards.at("mem://3").size() &&
+         std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(5ms);
   std::uint64_t total = 0;
   for (auto& [u, b] : s.shards) total += b.size();
@@ -391,7 +396,8 @@ TEST(Prefetch, ResumeMidStream) {
   Script s;
   add_shards(s, 5, 30);
   s.release_all();
-  Dataset<Item> ds(pattern(5), DatasetOptions().with_opener(scripted_opener(s)).with_prefetch(prefetch(4, 1)));
+  Dataset<Item> ds(pattern(5),
+                   DatasetOptions().with_opener(scripted_opener(s)).with_prefetch(prefetch(4, 1)));
   IterationState at;
   {
     auto loader = ds.ordered(7);

@@ -423,7 +423,8 @@ TEST_F(NginxHttp, ShardSourceStreamsALargeFile) {
   EXPECT_EQ(sum, want);
   EXPECT_EQ(src->size_hint().value_or(0), kSize);
   EXPECT_THROW(
-      run_io(ioc, open_shard(ShardContext(base() + "/missing.tar", ioc.get_executor(), client))->next_chunk()),
+      run_io(ioc,
+             open_shard(ShardContext(base() + "/missing.tar", ioc.get_executor(), client))->next_chunk()),
       HttpError);
   EXPECT_EQ(client->stats().connections_opened, 1u);
 }

@@ -101,9 +101,10 @@ template <class Item, class Decode>
 class Loader {
  public:
   Loader(LoaderConfig config, Decode decode)
-      : pipe_(std::move(config), [d = std::move(decode)](std::vector<RawSample>& group) -> std::shared_ptr<void> {
-          return std::make_shared<Item>(d(group));
-        }) {}
+      : pipe_(std::move(config),
+              [d = std::move(decode)](std::vector<RawSample>& group) -> std::shared_ptr<void> {
+                return std::make_shared<Item>(d(group));
+              }) {}
 
   // The next item, or nullopt at the end. Runs on the caller's executor.
   // Errors: SampleError for a sample that does not decode (its group is

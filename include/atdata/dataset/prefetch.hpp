@@ -65,12 +65,14 @@ struct LoaderStats {
   std::uint64_t shards_done = 0;
   std::uint64_t shards_total = 0;  // this rank's shards
   std::uint64_t shards_skipped = 0;
-  std::uint64_t in_flight = 0;  // shards open right now
-  std::uint64_t retries = 0;    // transport retries and resumes, all shards
+  std::uint64_t in_flight = 0;       // shards open right now
+  std::uint64_t retries = 0;         // transport retries and resumes, all shards
   std::uint64_t buffered_bytes = 0;  // read-ahead held right now, all shards
   double seconds = 0;                // since the first item was asked for
 
-  double samples_per_second() const noexcept { return seconds > 0 ? static_cast<double>(samples) / seconds : 0; }
+  double samples_per_second() const noexcept {
+    return seconds > 0 ? static_cast<double>(samples) / seconds : 0;
+  }
   double bytes_per_second() const noexcept { return seconds > 0 ? static_cast<double>(bytes) / seconds : 0; }
 };
 

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
