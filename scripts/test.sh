@@ -17,7 +17,7 @@ jobs=${ATDATA_JOBS:-$(nproc)}
 if [[ "${ATDATA_SANITIZE:-0}" == thread ]]; then
   dir=${ATDATA_BUILD_DIR:-build-tsan}
   extra=(-DATDATA_TSAN=ON -DATDATA_BUILD_BENCH=OFF -DATDATA_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo)
-  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$(pwd)/tests/tsan.supp}
 elif [[ "${ATDATA_SANITIZE:-0}" == 1 ]]; then
   dir=${ATDATA_BUILD_DIR:-build-asan}
   extra=(-DATDATA_SANITIZE=ON -DATDATA_BUILD_BENCH=OFF -DATDATA_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=Debug)

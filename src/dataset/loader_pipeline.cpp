@@ -50,6 +50,9 @@ struct LoaderPipeline::Impl : std::enable_shared_from_this<Impl> {
   std::unique_ptr<detail::Signal> consumer_wake, producer_wake;
   std::deque<std::shared_ptr<Entry>> queue;
   bool stopped = false;
+  bool producer_done = false;  // the run loop is over
+  bool released = false;       // release_io() ran
+  std::size_t decoding = 0;    // decode jobs running
   IterationState state;
 
   void start(const asio::any_io_executor& e) {
@@ -68,7 +71,7 @@ struct LoaderPipeline::Impl : std::enable_shared_from_this<Impl> {
   void stop() {
     if (stopped) return;
     stopped = true;
-    detail::RawLoaderAccess::stop(raw);
+    if (!released) detail::RawLoaderAccess::stop(raw);
     if (consumer_wake) consumer_wake->notify();
     if (producer_wake) producer_wake->notify();
   }
@@ -83,11 +86,48 @@ struct LoaderPipeline::Impl : std::enable_shared_from_this<Impl> {
     }
     group.clear();  // drop the raw bytes here, not on the consumer's thread
     e->ready = true;
+    --self->decoding;
     self->consumer_wake->notify();
+    if (self->producer_done && self->decoding == 0) self->release_io(false);
   }
+
+  // The run loop's I/O objects (timers, the prefetcher with its sockets) are
+  // bound to the executor's io_context; they are released as soon as the run
+  // loop is over, so that a loader may outlive that io_context. `abandon`:
+  // the io_context is being destroyed (its handlers, our coroutine frames
+  // among them, are being dropped): nothing may be notified any more.
+  void release_io(bool abandon) {
+    if (released) return;
+    released = true;
+    detail::RawLoaderAccess::release(raw, abandon);
+    consumer_wake.reset();
+    producer_wake.reset();
+  }
+
+  // Ends the run loop's life in either case: the coroutine returning, or its
+  // frame being destroyed with the io_context.
+  struct ProducerGuard {
+    Impl& m;
+    bool finished = false;
+    ~ProducerGuard() {
+      m.producer_done = true;
+      if (!finished) {
+        m.release_io(true);
+      } else if (m.decoding == 0) {
+        m.release_io(false);
+      }
+    }
+  };
 
   static asio::awaitable<void> produce(std::shared_ptr<Impl> self) {
     Impl& m = *self;
+    ProducerGuard guard{m};
+    co_await produce_loop(m);
+    guard.finished = true;
+  }
+
+  static asio::awaitable<void> produce_loop(Impl& m) {
+    std::shared_ptr<Impl> self = m.shared_from_this();
     const std::size_t depth = std::max<std::size_t>(m.prefetch.queue_depth, 1);
     while (!m.stopped) {
       while (m.queue.size() >= depth && !m.stopped) co_await m.producer_wake->wait();
@@ -123,6 +163,7 @@ struct LoaderPipeline::Impl : std::enable_shared_from_this<Impl> {
       }
       e->samples = group.size();
       m.queue.push_back(e);
+      ++m.decoding;
       asio::co_spawn(*m.ex, decode_job(self, e, std::move(group)), asio::detached);
     }
   }
@@ -135,14 +176,14 @@ struct LoaderPipeline::Impl : std::enable_shared_from_this<Impl> {
         std::shared_ptr<Entry> e = m.queue.front();
         if (e->end) co_return nullptr;  // stays in the queue: every later call ends too
         m.queue.pop_front();
-        m.producer_wake->notify();
+        if (m.producer_wake) m.producer_wake->notify();
         m.state = e->state;
         m.counters->items.fetch_add(1, std::memory_order_relaxed);
         m.counters->samples.fetch_add(e->samples, std::memory_order_relaxed);
         if (e->error) std::rethrow_exception(e->error);
         co_return std::move(e->item);
       }
-      if (m.stopped) throw Error("the loader was stopped");
+      if (m.stopped || !m.consumer_wake) throw Error("the loader was stopped");
       co_await m.consumer_wake->wait();
     }
   }

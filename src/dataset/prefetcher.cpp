@@ -330,6 +330,12 @@ void Prefetcher::stop() {
   sh_->counters->in_flight.store(0, std::memory_order_relaxed);
 }
 
+void Prefetcher::abandon() {
+  sh_->stopped = true;
+  window_.clear();
+  sh_->counters->in_flight.store(0, std::memory_order_relaxed);
+}
+
 void Prefetcher::fill_window() {
   while (window_.size() < sh_->opt.shards_in_flight && next_open_ < shards_.size()) {
     auto slot =

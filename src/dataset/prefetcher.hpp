@@ -67,6 +67,9 @@ class Prefetcher {
   // Ends every task of this prefetcher (they finish asynchronously); must be
   // called on the executor.
   void stop();
+  // Forgets every task without notifying them: for when the io_context is
+  // being destroyed along with the tasks' frames.
+  void abandon();
 
  private:
   void fill_window();

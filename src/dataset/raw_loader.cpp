@@ -193,6 +193,12 @@ void detail::RawLoaderAccess::attach(RawLoader& loader, std::shared_ptr<asio::th
   loader.impl_->counters = std::move(counters);
 }
 
+void detail::RawLoaderAccess::release(RawLoader& loader, bool abandon) {
+  if (!loader.impl_ || !loader.impl_->prefetcher) return;
+  if (abandon) loader.impl_->prefetcher->abandon();
+  loader.impl_->prefetcher.reset();
+}
+
 void detail::RawLoaderAccess::stop(RawLoader& loader) {
   if (loader.impl_ && loader.impl_->prefetcher) loader.impl_->prefetcher->stop();
 }

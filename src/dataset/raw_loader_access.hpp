@@ -17,6 +17,9 @@ struct RawLoaderAccess {
                      std::shared_ptr<LoaderCounters> counters);
   // Ends the prefetch tasks; on the loader's executor.
   static void stop(RawLoader& loader);
+  // Destroys the prefetcher (and everything bound to the executor); with
+  // `abandon`, without notifying anyone (the io_context is going away).
+  static void release(RawLoader& loader, bool abandon);
 };
 
 }  // namespace atdata::detail

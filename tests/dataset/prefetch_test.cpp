@@ -322,8 +322,8 @@ TEST(Prefetch, MemoryStaysWithinTheBound) {
   p.read_ahead_bytes = 64 * 1024;
   p.queue_depth = 2;
   Dataset<Item> ds(pattern(8), DatasetOptions().with_opener(scripted_opener(s)).with_prefetch(p));
+  asio::io_context io;  // outlives the loader, whose tasks still run on it
   auto loader = ds.ordered(4);
-  asio::io_context io;
   bool one = false;
   asio::co_spawn(
       io,
