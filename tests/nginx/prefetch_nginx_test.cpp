@@ -542,6 +542,9 @@ TEST_F(PrefetchHttp, StalledShardEndsInAShardErrorNotAHang) {
   EXPECT_NE(std::string(error->what()).find(shard_url + " at byte " + std::to_string(error->offset())),
             std::string::npos)
       << error->what();
+  // The transport's failure, not a parse error of spliced bytes.
+  EXPECT_NE(std::string(error->what()).find("failed after 1 retries"), std::string::npos) << error->what();
+  EXPECT_NE(std::string(error->what()).find("no data for 300 ms"), std::string::npos) << error->what();
   // The shards before it, then a prefix of it.
   const std::vector<Rec> before = shard_range(0, kStalled);
   const std::vector<Rec> with_it = shard_range(0, kStalled + 1);
