@@ -6,7 +6,8 @@
 //   bench_prefetch_http generate
 //       writes the sets (once, into $ATDATA_BENCH_DIR) and prints
 //       "<name> <dir> <shards>" per set: features (16 × 10,000),
-//       images (8 × 1,000), features64 (64 × 2,500: the latency case)
+//       images (8 × 1,000), features64 (64 × 2,500) and features64s
+//       (64 × 250): the latency cases
 //   bench_prefetch_http read URL features|images [options]
 //       Dataset<T>::ordered(32) over URL; every batch's stacked array and
 //       label column are touched. Options:
@@ -153,6 +154,7 @@ int main(int argc, char** argv) {
     std::printf("features %s 16\n", dir(features_url()).c_str());
     std::printf("images %s 8\n", dir(images_url()).c_str());
     std::printf("features64 %s 64\n", dir(features_url("features64", 64, 2500)).c_str());
+    std::printf("features64s %s 64\n", dir(features_url("features64s", 64, 250)).c_str());
     return 0;
   }
   if (args.size() < 3 || args[0] != "read") return usage();

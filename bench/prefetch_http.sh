@@ -7,8 +7,9 @@
 #   1. throughput: features / images, ordered(32), shards_in_flight 1/2/4/8,
 #      next to curl fetching the same URLs to /dev/null (one curl process,
 #      keep-alive, sequentially; and `curl --parallel --parallel-max N`);
-#   2. latency hiding: features64 through the proxy with delay=20 ms per
-#      response, N = 1/2/4/8 (curl likewise, as a reference);
+#   2. latency hiding: the features samples in 64 shards (of 2,500 and of
+#      250 samples) through the proxy with delay=20 ms per response,
+#      N = 1/2/4/8 (curl likewise, as a reference);
 #   3. overlap: a consumer training 1 ms per batch (sleep, and busy-wait) on
 #      features over HTTP vs the same consumer over batches in memory;
 #   4. memory: peak RSS while streaming the images set for several epochs
@@ -62,11 +63,11 @@ curl_case() {
   while read -r u; do args+=(-o /dev/null "$u"); done < <(urls "$3" "$2")
   local par=()
   [[ $4 -gt 1 ]] && par=(--parallel --parallel-immediate --parallel-max "$4")
-  /usr/bin/time -f "%e %U %S" -o "$run/t" curl -sf "${par[@]}" "${args[@]}"
+  /usr/bin/time -f "%e %U %S" -o "$run/t" curl -sSf "${par[@]}" "${args[@]}" 2>/dev/null
   local wall user sys
   read -r wall user sys <"$run/t"
   printf '{"case":"%s","tool":"curl","set":"%s","in_flight":%d,"wall":%s,"cpu":%s,"bytes":%d}\n' \
-    "$1" "$2" "$4" "$wall" "$(echo "$user + $sys" | bc)" "$(set_bytes "$2")" >>"$out"
+    "$1" "$2" "$4" "$wall" "$(awk "BEGIN{print $user + $sys}")" "$(set_bytes "$2")" >>"$out"
 }
 # ours <case> <set> <kind> <base> [bench options]
 ours() {
@@ -83,9 +84,11 @@ for rep in $(seq "$reps"); do
       ours throughput "$s" "$s" "$base" --in-flight "$n"
     done
   done
-  for n in 1 2 4 8; do
-    curl_case latency features64 "$proxy" "$n"
-    ours latency features64 features "$proxy" --in-flight "$n"
+  for s in features64 features64s; do
+    for n in 1 2 4 8; do
+      curl_case latency "$s" "$proxy" "$n"
+      ours latency "$s" features "$proxy" --in-flight "$n"
+    done
   done
   for mode in --sleep-us --busy-us; do
     ours overlap features features "$base" "$mode" 1000 --in-memory
@@ -122,21 +125,24 @@ for s in ("features", "images"):
         print(f"| {s} | {n} | {ob[1]:.0f} [{ob[0]:.0f}-{ob[2]:.0f}] | {cb[1]:.0f} [{cb[0]:.0f}-{cb[2]:.0f}] | "
               f"{ob[1] / cb[1]:.0%} | {med(o, 'cpu'):.3f} | {med(c, 'cpu'):.3f} | {sps / 1e3:.0f} k |")
 
-print("\n2. Latency hiding: features64 (64 shards) through the proxy, delay=20 ms per response")
-o1 = pick(case="latency", tool="ours", in_flight=1)
-t1 = med(o1, "wall") if o1 else float("nan")
-print("| N in flight | ours T(N) s | target T(1)/N x 1.3 s | met | curl T(N) s | ours CPU s |")
-print("|---|---|---|---|---|---|")
-for n in (1, 2, 4, 8):
-    o = pick(case="latency", tool="ours", in_flight=n)
-    c = pick(case="latency", tool="curl", in_flight=n)
-    if not o:
-        continue
-    t = rng(o, "wall", lambda r: r["wall"])
-    target = t1 / n * 1.3
-    ct = med(c, "wall") if c else float("nan")
-    print(f"| {n} | {t[1]:.3f} [{t[0]:.3f}-{t[2]:.3f}] | {target:.3f} | {'yes' if t[1] <= target else 'no'} | "
-          f"{ct:.3f} | {med(o, 'cpu'):.3f} |")
+for s in ("features64", "features64s"):
+    print(f"\n2. Latency hiding: {s} (64 shards) through the proxy, delay=20 ms per response")
+    o1 = pick(case="latency", tool="ours", set=s, in_flight=1)
+    c1 = pick(case="latency", tool="curl", set=s, in_flight=1)
+    t1 = med(o1, "wall") if o1 else float("nan")
+    ct1 = med(c1, "wall") if c1 else float("nan")
+    print("| N in flight | ours T(N) s | target T(1)/N x 1.3 s | met | curl T(N) s | curl T(1)/N x 1.3 s | ours CPU s |")
+    print("|---|---|---|---|---|---|---|")
+    for n in (1, 2, 4, 8):
+        o = pick(case="latency", tool="ours", set=s, in_flight=n)
+        c = pick(case="latency", tool="curl", set=s, in_flight=n)
+        if not o:
+            continue
+        t = rng(o, "wall", lambda r: r["wall"])
+        target = t1 / n * 1.3
+        ct = med(c, "wall") if c else float("nan")
+        print(f"| {n} | {t[1]:.3f} [{t[0]:.3f}-{t[2]:.3f}] | {target:.3f} | {'yes' if t[1] <= target else 'no'} | "
+              f"{ct:.3f} | {ct1 / n * 1.3:.3f} | {med(o, 'cpu'):.3f} |")
 
 print("\n3. Overlap: 1 ms of 'training' per batch, features over HTTP (default options) vs batches in memory")
 print("| consumer | in memory s | HTTP s | loss | HTTP CPU s |")
