@@ -4,6 +4,7 @@
 // $ATDATA_BENCH_DIR (default /tmp/atdata-bench) and then reused.
 //   (a) features: 16 shards × 10,000 {features f32[128], label int, source str}
 //   (b) images:    8 shards ×  1,000 {image u8[3,224,224], label int}
+// plus variants of them under other names and shard layouts.
 
 #include <cstdio>
 #include <cstdlib>
@@ -63,14 +64,20 @@ inline std::string ensure(const std::string& name, int shards, int per_shard, Ma
   return url;
 }
 
-inline std::string features_url() {
-  static std::string url = ensure("features", 16, 10000, [](int i) {
-    static std::mt19937 rng(1);
-    static std::normal_distribution<float> dist;
+// The (a) samples, under another name and shard layout (e.g. more, smaller
+// shards for the latency benchmark of bench_prefetch_http).
+inline std::string features_url(const std::string& name, int shards, int per_shard) {
+  std::mt19937 rng(1);
+  std::normal_distribution<float> dist;
+  return ensure(name, shards, per_shard, [&](int i) {
     std::vector<float> v(128);
     for (auto& x : v) x = dist(rng);
     return FeatureSample{NDArray::from_span<float>(v), i % 1000, i % 2 ? "imagenet" : "openimages-v7"};
   });
+}
+
+inline std::string features_url() {
+  static std::string url = features_url("features", 16, 10000);
   return url;
 }
 
