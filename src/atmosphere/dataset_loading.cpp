@@ -51,6 +51,7 @@ class BlobByteSource final : public ByteSource {
   const std::string& url() const noexcept override { return inner_->url(); }
   std::optional<std::uint64_t> size_hint() const noexcept override { return inner_->size_hint(); }
   std::optional<std::string> validator() const noexcept override { return inner_->validator(); }
+  int resumes() const noexcept override { return inner_->resumes(); }
 
  private:
   // The next chunk of the inner stream; verifies the CID once all bytes are in.

@@ -1,8 +1,10 @@
 #include "atdata/dataset/loader_pipeline.hpp"
 
+#include <condition_variable>
 #include <deque>
 #include <exception>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -11,9 +13,8 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/thread_pool.hpp>
-#include <boost/asio/use_future.hpp>
 
 #include "async_util.hpp"
 #include "atdata/error.hpp"
@@ -41,14 +42,19 @@ struct LoaderPipeline::Impl : std::enable_shared_from_this<Impl> {
   std::thread own_thread;
 
   PrefetchOptions prefetch;
-  std::shared_ptr<asio::thread_pool> pool;
+  std::shared_ptr<detail::DecodePool> pool;
   std::shared_ptr<detail::LoaderCounters> counters = std::make_shared<detail::LoaderCounters>();
   RawLoader raw;
   DecodeFn decode;
 
   std::optional<asio::any_io_executor> ex;
   std::unique_ptr<detail::Signal> consumer_wake, producer_wake;
+  // The queue is shared with a blocking consumer on another thread: it and
+  // the entries' `ready` are guarded by `mu`; `cv` tells that consumer.
+  std::mutex mu;
+  std::condition_variable cv;
   std::deque<std::shared_ptr<Entry>> queue;
+  bool producer_waiting = false;  // under mu
   bool stopped = false;
   bool producer_done = false;  // the run loop is over
   bool released = false;       // release_io() ran
@@ -63,7 +69,7 @@ struct LoaderPipeline::Impl : std::enable_shared_from_this<Impl> {
     ex = e;
     consumer_wake = std::make_unique<detail::Signal>(e);
     producer_wake = std::make_unique<detail::Signal>(e);
-    if (prefetch.decode_threads > 0) pool = std::make_shared<asio::thread_pool>(prefetch.decode_threads);
+    if (prefetch.decode_threads > 0) pool = std::make_shared<detail::DecodePool>(prefetch.decode_threads);
     detail::RawLoaderAccess::attach(raw, pool, counters);
     asio::co_spawn(e, produce(shared_from_this()), asio::detached);
   }
@@ -85,7 +91,11 @@ struct LoaderPipeline::Impl : std::enable_shared_from_this<Impl> {
       e->error = std::current_exception();
     }
     group.clear();  // drop the raw bytes here, not on the consumer's thread
-    e->ready = true;
+    {
+      std::lock_guard lock(self->mu);
+      e->ready = true;
+    }
+    self->cv.notify_one();
     --self->decoding;
     self->consumer_wake->notify();
     if (self->producer_done && self->decoding == 0) self->release_io(false);
@@ -130,7 +140,14 @@ struct LoaderPipeline::Impl : std::enable_shared_from_this<Impl> {
     std::shared_ptr<Impl> self = m.shared_from_this();
     const std::size_t depth = std::max<std::size_t>(m.prefetch.queue_depth, 1);
     while (!m.stopped) {
-      while (m.queue.size() >= depth && !m.stopped) co_await m.producer_wake->wait();
+      for (;;) {
+        {
+          std::lock_guard lock(m.mu);
+          m.producer_waiting = m.queue.size() >= depth && !m.stopped;
+          if (!m.producer_waiting) break;
+        }
+        co_await m.producer_wake->wait();
+      }
       if (m.stopped) break;
       auto e = std::make_shared<Entry>();
       std::vector<RawSample> group;
@@ -148,44 +165,97 @@ struct LoaderPipeline::Impl : std::enable_shared_from_this<Impl> {
       e->state = m.raw.state();
       if (e->error || !more) {
         e->end = !e->error;
-        e->ready = true;
-        m.queue.push_back(e);
-        m.consumer_wake->notify();
+        m.push_ready(e);
         if (!more && !e->error) break;
         if (fatal) {
           auto end = std::make_shared<Entry>();
-          end->end = end->ready = true;
+          end->end = true;
           end->state = e->state;
-          m.queue.push_back(end);
+          m.push_ready(end);
           break;
         }
         continue;
       }
       e->samples = group.size();
-      m.queue.push_back(e);
+      {
+        std::lock_guard lock(m.mu);
+        m.queue.push_back(e);
+      }
       ++m.decoding;
       asio::co_spawn(*m.ex, decode_job(self, e, std::move(group)), asio::detached);
     }
+  }
+
+  void push_ready(const std::shared_ptr<Entry>& e) {
+    {
+      std::lock_guard lock(mu);
+      e->ready = true;
+      queue.push_back(e);
+    }
+    cv.notify_one();
+    if (consumer_wake) consumer_wake->notify();
+  }
+
+  // Under mu, the front entry ready: takes it (the end marker stays, so every
+  // later call ends too). Returns null at the end; `wake`: the producer
+  // waits for room.
+  std::shared_ptr<Entry> take_front(bool& wake) {
+    std::shared_ptr<Entry> e = queue.front();
+    if (e->end) return nullptr;
+    queue.pop_front();
+    wake = producer_waiting;
+    return e;
+  }
+
+  std::shared_ptr<void> deliver(const std::shared_ptr<Entry>& e) {
+    state = e->state;
+    counters->items.fetch_add(1, std::memory_order_relaxed);
+    counters->samples.fetch_add(e->samples, std::memory_order_relaxed);
+    if (e->error) std::rethrow_exception(e->error);
+    return std::move(e->item);
   }
 
   static asio::awaitable<std::shared_ptr<void>> next_on(std::shared_ptr<Impl> self) {
     Impl& m = *self;
     m.start(co_await asio::this_coro::executor);
     for (;;) {
-      if (!m.queue.empty() && m.queue.front()->ready) {
-        std::shared_ptr<Entry> e = m.queue.front();
-        if (e->end) co_return nullptr;  // stays in the queue: every later call ends too
-        m.queue.pop_front();
-        if (m.producer_wake) m.producer_wake->notify();
-        m.state = e->state;
-        m.counters->items.fetch_add(1, std::memory_order_relaxed);
-        m.counters->samples.fetch_add(e->samples, std::memory_order_relaxed);
-        if (e->error) std::rethrow_exception(e->error);
-        co_return std::move(e->item);
+      std::shared_ptr<Entry> e;
+      bool wake = false, ready = false;
+      {
+        std::lock_guard lock(m.mu);
+        if (!m.queue.empty() && m.queue.front()->ready) {
+          ready = true;
+          e = m.take_front(wake);
+        }
+      }
+      if (ready) {
+        if (!e) co_return nullptr;
+        if (wake && m.producer_wake) m.producer_wake->notify();
+        co_return m.deliver(e);
       }
       if (m.stopped || !m.consumer_wake) throw Error("the loader was stopped");
       co_await m.consumer_wake->wait();
     }
+  }
+
+  // Blocking consumer: takes ready items straight from the queue, so a
+  // batch that is already decoded costs one uncontended lock, not a round
+  // trip through the loader's thread.
+  std::shared_ptr<void> next_blocking_impl() {
+    std::shared_ptr<Entry> e;
+    bool wake = false;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return !queue.empty() && queue.front()->ready; });
+      e = take_front(wake);
+    }
+    if (!e) return nullptr;
+    if (wake) {
+      asio::post(*own_ctx, [self = shared_from_this()] {
+        if (self->producer_wake) self->producer_wake->notify();
+      });
+    }
+    return deliver(e);
   }
 };
 
@@ -209,6 +279,10 @@ LoaderPipeline::~LoaderPipeline() {
     // is gone, so are they): it ends on its own executor once it sees the stop.
     asio::dispatch(*m->ex, [m] { m->stop(); });
   }
+  // Decode and parse jobs work on data in the run loop's coroutine frames and
+  // report to its io_context: none may outlive this loader, whichever of the
+  // two goes first.
+  if (m->pool) m->pool->wait_idle();
 }
 
 LoaderPipeline::LoaderPipeline(LoaderPipeline&&) noexcept = default;
@@ -231,8 +305,9 @@ std::shared_ptr<void> LoaderPipeline::next_blocking() {
     m.own_ctx = std::make_unique<asio::io_context>(1);
     m.own_work.emplace(m.own_ctx->get_executor());
     m.own_thread = std::thread([ctx = m.own_ctx.get()] { ctx->run(); });
+    asio::post(*m.own_ctx, [self = impl_, ex = m.own_ctx->get_executor()] { self->start(ex); });
   }
-  return asio::co_spawn(*m.own_ctx, Impl::next_on(impl_), asio::use_future).get();
+  return m.next_blocking_impl();
 }
 
 const IterationState& LoaderPipeline::state() const noexcept {

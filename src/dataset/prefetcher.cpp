@@ -41,14 +41,17 @@ struct PrefetchShared {
   ShardOpener opener;
   std::shared_ptr<net::HttpClient> http;
   std::shared_ptr<ShardCache> cache;
-  std::shared_ptr<asio::thread_pool> pool;
+  std::shared_ptr<DecodePool> pool;
   std::shared_ptr<LoaderCounters> counters;
   Signal consumer;  // samples arrived or a shard finished
   bool stopped = false;
 
-  ByteSourcePtr open(const std::string& url) const {
+  // `resumes`: how many resumes the source may do by itself.
+  ByteSourcePtr open(const std::string& url, int resumes) const {
     auto origin = [&] {
       ShardContext ctx(url, ex, http);
+      ctx.max_resumes = resumes;
+      ctx.resume_backoff = opt.retry_backoff;
       return opener ? opener(ctx) : open_shard(ctx);
     };
     return cache ? cache->open(url, origin) : origin();
@@ -127,7 +130,17 @@ asio::awaitable<void> fetch_task(std::shared_ptr<PrefetchShared> sh, std::shared
   const PrefetchOptions& opt = sh->opt;
   ByteSourcePtr src;
   std::uint64_t skip = 0;  // after a restart: bytes already delivered
-  int attempts = 0;
+  int attempts = 0;        // restarts by us
+  int resumed = 0;         // resumes by the sources before the current one
+  auto used = [&] { return attempts + resumed; };
+  // A source's own resumes count against the same budget and in the stats.
+  auto retire = [&] {
+    if (!src) return;
+    const int r = src->resumes();
+    resumed += r;
+    sh->counters->retries.fetch_add(static_cast<std::uint64_t>(r), std::memory_order_relaxed);
+    src.reset();
+  };
   std::chrono::milliseconds backoff = opt.retry_backoff;
   auto quit = [&] { return sh->stopped || s.abandoned; };
   while (!quit()) {
@@ -135,7 +148,7 @@ asio::awaitable<void> fetch_task(std::shared_ptr<PrefetchShared> sh, std::shared
     try {
       while (s.buffered() >= opt.read_ahead_bytes && !quit()) co_await s.fetch_wake.wait();
       if (quit()) break;
-      if (!src) src = sh->open(s.url);
+      if (!src) src = sh->open(s.url, opt.max_retries - used());
       SharedBytes c = co_await src->next_chunk();
       if (quit()) break;
       if (c.empty()) {
@@ -145,6 +158,7 @@ asio::awaitable<void> fetch_task(std::shared_ptr<PrefetchShared> sh, std::shared
                              std::to_string(s.received) + " bytes read before");
         }
         s.fetch_done = true;
+        retire();
         break;
       }
       if (skip > 0) {
@@ -166,10 +180,11 @@ asio::awaitable<void> fetch_task(std::shared_ptr<PrefetchShared> sh, std::shared
     }
     if (!failure) continue;
     if (quit()) break;
-    if (!retryable(failure) || attempts >= opt.max_retries) {
-      if (attempts > 0) {
+    retire();
+    if (!retryable(failure) || used() >= opt.max_retries) {
+      if (used() > 0) {
         s.fetch_error = std::make_exception_ptr(ShardError(
-            s.url, s.received, "failed after " + std::to_string(attempts) + " retries: " + what_of(failure)));
+            s.url, s.received, "failed after " + std::to_string(used()) + " retries: " + what_of(failure)));
       } else if (retryable(failure)) {
         s.fetch_error = std::make_exception_ptr(ShardError(s.url, s.received, what_of(failure)));
       } else {
@@ -182,7 +197,6 @@ asio::awaitable<void> fetch_task(std::shared_ptr<PrefetchShared> sh, std::shared
     // already resumed with Range where the server allows it.
     ++attempts;
     sh->counters->retries.fetch_add(1, std::memory_order_relaxed);
-    src.reset();
     skip = s.received;
     if (!co_await sleep_for(backoff)) break;
     backoff *= 2;
@@ -300,7 +314,7 @@ asio::awaitable<void> parse_task(std::shared_ptr<PrefetchShared> sh, std::shared
 
 Prefetcher::Prefetcher(std::vector<std::string> shards, std::size_t first, PrefetchOptions options,
                        ShardOpener opener, std::shared_ptr<net::HttpClient> http, asio::any_io_executor ex,
-                       std::shared_ptr<ShardCache> cache, std::shared_ptr<asio::thread_pool> pool,
+                       std::shared_ptr<ShardCache> cache, std::shared_ptr<DecodePool> pool,
                        std::shared_ptr<LoaderCounters> counters)
     : sh_(std::make_shared<PrefetchShared>(ex)), shards_(std::move(shards)), next_open_(first) {
   if (options.shards_in_flight == 0) throw InvalidArgument("shards_in_flight must be at least 1");

@@ -15,7 +15,6 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include "atdata/dataset/prefetch.hpp"
 #include "atdata/dataset/shard_opener.hpp"
@@ -44,6 +43,7 @@ struct LoaderCounters {
   LoaderStats snapshot() const;
 };
 
+class DecodePool;
 struct PrefetchShared;
 struct ShardSlot;
 
@@ -53,7 +53,7 @@ class Prefetcher {
   // inline); `http` is the client http(s) shards are fetched with.
   Prefetcher(std::vector<std::string> shards, std::size_t first, PrefetchOptions options, ShardOpener opener,
              std::shared_ptr<net::HttpClient> http, asio::any_io_executor ex,
-             std::shared_ptr<ShardCache> cache, std::shared_ptr<asio::thread_pool> pool,
+             std::shared_ptr<ShardCache> cache, std::shared_ptr<DecodePool> pool,
              std::shared_ptr<LoaderCounters> counters);
   ~Prefetcher();  // stop()
   Prefetcher(const Prefetcher&) = delete;

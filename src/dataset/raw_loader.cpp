@@ -89,7 +89,7 @@ struct RawLoader::Impl {
 
   std::size_t next_shard = 0;  // where the prefetcher starts
   std::unique_ptr<detail::Prefetcher> prefetcher;
-  std::shared_ptr<asio::thread_pool> pool;
+  std::shared_ptr<detail::DecodePool> pool;
   std::shared_ptr<detail::LoaderCounters> counters;
   std::uint64_t skip_in_first = 0;  // ordered resume
   std::uint64_t replay_skip = 0;    // shuffled resume
@@ -187,7 +187,7 @@ RawLoader::RawLoader(LoaderConfig config) : impl_(std::make_unique<Impl>()) {
 
 RawLoader::~RawLoader() = default;
 
-void detail::RawLoaderAccess::attach(RawLoader& loader, std::shared_ptr<asio::thread_pool> pool,
+void detail::RawLoaderAccess::attach(RawLoader& loader, std::shared_ptr<DecodePool> pool,
                                      std::shared_ptr<LoaderCounters> counters) {
   loader.impl_->pool = std::move(pool);
   loader.impl_->counters = std::move(counters);

@@ -566,6 +566,7 @@ class TeeSource final : public ByteSource {
   }
   const std::string& url() const noexcept override { return origin_->url(); }
   std::optional<std::uint64_t> size_hint() const noexcept override { return origin_->size_hint(); }
+  int resumes() const noexcept override { return origin_->resumes(); }
   std::optional<std::string> validator() const noexcept override { return origin_->validator(); }
 
  private:

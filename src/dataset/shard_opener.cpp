@@ -43,7 +43,10 @@ ByteSourcePtr open_shard(const ShardContext& shard) {
   if (opener) return opener(shard);
   if (scheme == "http" || scheme == "https") {
     auto http = shard.http ? shard.http : std::make_shared<net::HttpClient>(shard.executor);
-    return net::open_http_source(std::move(http), url);
+    net::HttpSourceOptions source;
+    source.max_resume_attempts = shard.max_resumes;
+    source.resume_backoff = shard.resume_backoff;
+    return net::open_http_source(std::move(http), url, std::move(source));
   }
   throw ShardError(url, 0, "no handler for URL scheme '" + scheme + "'");
 }

@@ -24,6 +24,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <variant>
 
 #include "atdata/error.hpp"
@@ -151,7 +152,10 @@ struct SlotLease {
 struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
   asio::any_io_executor ex;
   HttpClientOptions opt;
-  ssl::context ssl_ctx{ssl::context::tls_client};
+  // Built on first https use: loading the system CA store costs tens of
+  // milliseconds, which plain-http clients (one per data loader) never need.
+  std::optional<ssl::context> ssl_ctx_;
+  std::once_flag ssl_once;
 
   std::mutex mu;
   std::map<std::string, HostPool> pools;
@@ -168,19 +172,28 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
     if (opt.max_header_bytes == 0 || opt.max_header_bytes > 0xffffffffu) {
       throw InvalidArgument("HttpClientOptions.max_header_bytes out of range");
     }
-    ssl_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    if (opt.tls.verify_peer) {
-      if (opt.tls.use_system_ca) ssl_ctx.set_default_verify_paths();
-      if (!opt.tls.ca_file.empty()) {
-        error_code ec;
-        ssl_ctx.load_verify_file(opt.tls.ca_file, ec);
-        if (ec) throw InvalidArgument("cannot load CA file '" + opt.tls.ca_file + "': " + ec.message());
+    // A CA file is cheap to load and its errors belong to construction.
+    if (opt.tls.verify_peer && !opt.tls.ca_file.empty()) tls_context();
+  }
+
+  ssl::context& tls_context() {
+    std::call_once(ssl_once, [&] {
+      ssl::context& c = ssl_ctx_.emplace(ssl::context::tls_client);
+      c.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+      if (opt.tls.verify_peer) {
+        if (opt.tls.use_system_ca) c.set_default_verify_paths();
+        if (!opt.tls.ca_file.empty()) {
+          error_code ec;
+          c.load_verify_file(opt.tls.ca_file, ec);
+          if (ec) throw InvalidArgument("cannot load CA file '" + opt.tls.ca_file + "': " + ec.message());
+        }
+        c.set_verify_mode(ssl::verify_peer);
+      } else {
+        c.set_verify_mode(ssl::verify_none);
       }
-      ssl_ctx.set_verify_mode(ssl::verify_peer);
-    } else {
-      ssl_ctx.set_verify_mode(ssl::verify_none);
-    }
+    });
+    return *ssl_ctx_;
   }
 
   // ---- pool ---------------------------------------------------------------
@@ -335,7 +348,7 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
       eps = std::get<0>(std::move(r));
     }
 
-    ConnPtr c = u.tls() ? std::make_unique<Connection>(ex, ssl_ctx) : std::make_unique<Connection>(ex);
+    ConnPtr c = u.tls() ? std::make_unique<Connection>(ex, tls_context()) : std::make_unique<Connection>(ex);
     auto& t = c->tcp();
     error_code ec;
     t.expires_after(opt.connect_timeout);

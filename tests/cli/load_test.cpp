@@ -59,11 +59,11 @@ TEST(Load, JsonSummaryAndLimit) {
   auto r = load({url, "--batch-size", "10", "--limit", "35", "--json", "--shuffle", "--seed", "3"});
   ASSERT_EQ(r.status, 0) << r.err;
   boost::json::object o = boost::json::parse(r.out).as_object();
-  EXPECT_EQ(o.at("samples").as_uint64() % 10, 0u);  // whole batches: 40 of 150
-  EXPECT_EQ(o.at("batches").as_uint64(), 4u);
-  EXPECT_EQ(o.at("shards_total").as_uint64(), 5u);
-  EXPECT_GT(o.at("bytes").as_uint64(), 0u);
-  EXPECT_EQ(o.at("retries").as_uint64(), 0u);
+  EXPECT_EQ(o.at("samples").to_number<std::uint64_t>() % 10, 0u);  // whole batches: 40 of 150
+  EXPECT_EQ(o.at("batches").to_number<std::uint64_t>(), 4u);
+  EXPECT_EQ(o.at("shards_total").to_number<std::uint64_t>(), 5u);
+  EXPECT_GT(o.at("bytes").to_number<std::uint64_t>(), 0u);
+  EXPECT_EQ(o.at("retries").to_number<std::uint64_t>(), 0u);
 }
 
 TEST(Load, MissingShardIsAnErrorWithItsName) {
@@ -80,8 +80,8 @@ TEST(Load, SkipBadShardsGoesOn) {
   // A missing file is a permanent error: it is skipped like any failed shard.
   ASSERT_EQ(r.status, 0) << r.err;
   boost::json::object o = boost::json::parse(r.out).as_object();
-  EXPECT_EQ(o.at("samples").as_uint64(), 150u);
-  EXPECT_EQ(o.at("shards_skipped").as_uint64(), 1u);
+  EXPECT_EQ(o.at("samples").to_number<std::uint64_t>(), 150u);
+  EXPECT_EQ(o.at("shards_skipped").to_number<std::uint64_t>(), 1u);
 }
 
 TEST(Load, UsageErrors) {

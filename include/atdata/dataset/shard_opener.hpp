@@ -6,6 +6,7 @@
 // DatasetOptions::opener, so the dataset code stays independent of how bytes
 // arrive.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -33,6 +34,12 @@ class ShardContext {
   // The loader's HTTP client (bound to `executor`), shared by all its shards;
   // null only when a caller opens a shard by hand without one.
   std::shared_ptr<net::HttpClient> http;
+  // How often a network source may resume a broken transfer by itself (HTTP
+  // Range from the last byte), and the first delay (doubled each time). The
+  // loader sets them from its retry budget, so that all attempts together
+  // stay within PrefetchOptions::max_retries.
+  int max_resumes = 3;
+  std::chrono::milliseconds resume_backoff{200};
 };
 
 // Opens one shard. Errors: ShardError / NetworkError / HttpError naming the URL.

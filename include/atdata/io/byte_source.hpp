@@ -43,6 +43,10 @@ class ByteSource {
   // strong ETag or Last-Modified), once known (for HTTP: after the first
   // chunk); nullopt when the source has none. Recorded by caches.
   virtual std::optional<std::string> validator() const noexcept { return std::nullopt; }
+
+  // Transfers this source resumed by itself after a transport failure (an
+  // HTTP Range request after a reset); counted in loader statistics.
+  virtual int resumes() const noexcept { return 0; }
 };
 
 using ByteSourcePtr = std::unique_ptr<ByteSource>;

@@ -42,7 +42,7 @@ class HttpByteSource final : public ByteSource {
   std::optional<std::uint64_t> size_hint() const noexcept override { return size_; }
   std::optional<std::string> validator() const noexcept override;
 
-  int resumes() const noexcept { return resumes_; }
+  int resumes() const noexcept override { return resumes_; }
 
  private:
   asio::awaitable<void> start(std::uint64_t offset);
