@@ -22,23 +22,18 @@
 #include "atdata/error.hpp"
 #include "atdata/net/http_byte_source.hpp"
 #include "atdata/net/http_client.hpp"
+#include "fault_proxy_client.hpp"
 #include "support/net_run.hpp"
 
 namespace asio = boost::asio;
 using namespace atdata;
 using namespace atdata::net;
+using atdata::test::ProxyStats;
+using atdata::test::read_line;
 using atdata::test::run_io;
 using ::testing::HasSubstr;
 
 namespace {
-
-std::string read_line(const std::string& path) {
-  std::ifstream f(path);
-  std::string s;
-  std::getline(f, s);
-  if (s.empty()) throw std::runtime_error("missing " + path + " (is the fixture running?)");
-  return s;
-}
 
 const std::string kNginxRun = ATDATA_NGINX_RUN_DIR;
 
@@ -64,14 +59,6 @@ std::string publish_pattern(const std::string& name, std::size_t size) {
   return buf;
 }
 
-struct ProxyStats {
-  std::int64_t requests = 0;
-  std::int64_t ranged = 0;
-  std::int64_t statuses = 0;
-  std::int64_t resets = 0;
-  std::int64_t stalls = 0;
-};
-
 class FaultProxy : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -95,17 +82,7 @@ class FaultProxy : public ::testing::Test {
   }
 
   ProxyStats stats(const std::string& spec, const std::string& file) {
-    HttpClient c(ioc.get_executor());
-    auto r = run_io(ioc, c.get(proxy_ + "/_stats/" + spec + "/" + file));
-    r.throw_if_error();
-    const auto o = boost::json::parse(r.body).as_object();
-    ProxyStats s;
-    s.requests = o.at("requests").as_int64();
-    s.ranged = o.at("ranged").as_int64();
-    s.statuses = o.at("statuses").as_int64();
-    s.resets = o.at("resets").as_int64();
-    s.stalls = o.at("stalls").as_int64();
-    return s;
+    return atdata::test::proxy_stats(proxy_, spec, file);
   }
 
   // Every byte of the source, or the exception it throws.

@@ -27,6 +27,7 @@
 #include "atdata/error.hpp"
 #include "atdata/io/tar_writer.hpp"
 #include "atdata/net/http_client.hpp"
+#include "fault_proxy_client.hpp"
 #include "support/net_run.hpp"
 
 namespace atdata::test {
@@ -47,14 +48,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 const std::string kRun = ATDATA_NGINX_RUN_DIR;
-
-std::string read_line(const std::string& path) {
-  std::ifstream f(path);
-  std::string s;
-  std::getline(f, s);
-  if (s.empty()) throw std::runtime_error("missing " + path + " (is the fixture running?)");
-  return s;
-}
 
 std::uint64_t mix(std::uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;
@@ -161,14 +154,6 @@ PrefetchOptions prefetch(std::size_t in_flight, std::size_t decode_threads = 1) 
   return p;
 }
 
-struct ProxyStats {
-  std::int64_t requests = 0;
-  std::int64_t ranged = 0;
-  std::int64_t statuses = 0;
-  std::int64_t resets = 0;
-  std::int64_t stalls = 0;
-};
-
 class PrefetchHttp : public ::testing::Test {
  protected:
   // The shards are written once per test process under names of its own:
@@ -257,19 +242,7 @@ class PrefetchHttp : public ::testing::Test {
   }
 
   ProxyStats proxy_stats(int s, const std::string& faults) {
-    asio::io_context io;
-    net::HttpClient c(io.get_executor());
-    auto r =
-        run_io(io, c.get(proxy_ + "/_stats/" + spec(s, faults) + "/" + names_[static_cast<std::size_t>(s)]));
-    r.throw_if_error();
-    const auto o = boost::json::parse(r.body).as_object();
-    ProxyStats st;
-    st.requests = o.at("requests").as_int64();
-    st.ranged = o.at("ranged").as_int64();
-    st.statuses = o.at("statuses").as_int64();
-    st.resets = o.at("resets").as_int64();
-    st.stalls = o.at("stalls").as_int64();
-    return st;
+    return atdata::test::proxy_stats(proxy_, spec(s, faults), names_[static_cast<std::size_t>(s)]);
   }
 
   // The reference: the local files, one shard at a time, no worker threads.

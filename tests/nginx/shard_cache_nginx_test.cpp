@@ -15,6 +15,7 @@
 #include "atdata/dataset/shard_cache.hpp"
 #include "atdata/dataset/shard_opener.hpp"
 #include "atdata/net/http_byte_source.hpp"
+#include "fault_proxy_client.hpp"
 #include "support/net_run.hpp"
 
 namespace {
@@ -26,11 +27,7 @@ namespace asio = boost::asio;
 const std::string kRun = ATDATA_NGINX_RUN_DIR;
 
 std::string base() {
-  std::ifstream f(kRun + "/url");
-  std::string s;
-  std::getline(f, s);
-  if (s.empty()) throw std::runtime_error("nginx fixture not running");
-  return s;
+  return test::read_line(kRun + "/url");
 }
 
 std::string golden_bytes() {
