@@ -149,6 +149,47 @@ struct SlotLease {
   void give_back(bool reusable);
 };
 
+// Reuses the body chunk buffers of streamed responses. A fresh 1 MiB
+// allocation is usually an mmap whose pages fault in (and are zeroed by the
+// kernel) on first write, and a chunk is typically freed on a decode worker,
+// whose arena may give the pages back: a measurable share of a shard
+// download's CPU. At most kKeep buffers are kept (bounded memory).
+class ChunkPool : public std::enable_shared_from_this<ChunkPool> {
+ public:
+  explicit ChunkPool(std::size_t size) : size_(size) {}
+
+  // A buffer of size() bytes; returned here when the last view of it goes.
+  std::shared_ptr<std::byte[]> take() {
+    std::unique_ptr<std::byte[]> b;
+    {
+      std::lock_guard lock(mu_);
+      if (!free_.empty()) {
+        b = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    // Uninitialised storage: the socket overwrites it, zeroing would cost a pass.
+    if (!b) b.reset(new std::byte[size_]);
+    std::weak_ptr<ChunkPool> home = weak_from_this();
+    return std::shared_ptr<std::byte[]>(b.release(), [home](std::byte* p) {
+      std::unique_ptr<std::byte[]> owned(p);
+      if (auto pool = home.lock()) pool->give_back(std::move(owned));
+    });
+  }
+  std::size_t size() const noexcept { return size_; }
+
+ private:
+  static constexpr std::size_t kKeep = 16;
+  void give_back(std::unique_ptr<std::byte[]> b) {
+    std::lock_guard lock(mu_);
+    if (free_.size() < kKeep) free_.push_back(std::move(b));
+  }
+
+  std::size_t size_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<std::byte[]>> free_;
+};
+
 struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
   asio::any_io_executor ex;
   HttpClientOptions opt;
@@ -162,6 +203,7 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
   std::uint64_t next_waiter_id = 0;
 
   std::atomic<std::uint64_t> n_opened{0}, n_sent{0}, n_reused{0}, n_retries{0};
+  std::shared_ptr<ChunkPool> chunks;
 
   ClientImpl(asio::any_io_executor e, HttpClientOptions o) : ex(std::move(e)), opt(std::move(o)) {
     if (opt.max_connections_per_host == 0)
@@ -169,6 +211,7 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
     if (opt.body_chunk_bytes < 1024)
       throw InvalidArgument("HttpClientOptions.body_chunk_bytes must be >= 1024");
     if (opt.max_redirects < 0) throw InvalidArgument("HttpClientOptions.max_redirects must be >= 0");
+    chunks = std::make_shared<ChunkPool>(opt.body_chunk_bytes);
     if (opt.max_header_bytes == 0 || opt.max_header_bytes > 0xffffffffu) {
       throw InvalidArgument("HttpClientOptions.max_header_bytes out of range");
     }
@@ -811,8 +854,11 @@ asio::awaitable<SharedBytes> HttpResponseStream::next() {
   std::size_t want = s_->impl->opt.body_chunk_bytes;
   if (s_->content_length)
     want = static_cast<std::size_t>(std::clamp<std::uint64_t>(s_->remaining_hint(), 1, want));
-  // Uninitialised storage: the socket overwrites it, zeroing would cost a pass.
-  std::shared_ptr<std::byte[]> buf(new std::byte[want]);
+  // Full-size chunks come from the client's pool; a short last one is sized
+  // to what remains (uninitialised: the socket overwrites it).
+  std::shared_ptr<std::byte[]> buf = want == s_->impl->chunks->size()
+                                         ? s_->impl->chunks->take()
+                                         : std::shared_ptr<std::byte[]>(new std::byte[want]);
   const std::size_t n = co_await s_->read_into(buf.get(), want);
   if (n == 0) co_return SharedBytes{};
   co_return SharedBytes(std::shared_ptr<const void>(buf, buf.get()),
