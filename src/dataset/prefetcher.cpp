@@ -35,7 +35,7 @@ LoaderStats LoaderCounters::snapshot() const {
 }
 
 struct PrefetchShared {
-  PrefetchShared(const asio::any_io_executor& ex_) : ex(ex_), consumer(ex_) {}
+  explicit PrefetchShared(const asio::any_io_executor& ex_) : ex(ex_), consumer(ex_) {}
   asio::any_io_executor ex;
   PrefetchOptions opt;
   ShardOpener opener;
@@ -146,7 +146,9 @@ asio::awaitable<void> fetch_task(std::shared_ptr<PrefetchShared> sh, std::shared
   while (!quit()) {
     std::exception_ptr failure;
     try {
-      while (s.buffered() >= opt.read_ahead_bytes && !quit()) co_await s.fetch_wake.wait();
+      while (s.buffered() >= opt.read_ahead_bytes && !quit()) {
+        co_await s.fetch_wake.wait();
+      }
       if (quit()) break;
       if (!src) src = sh->open(s.url, opt.max_retries - used());
       SharedBytes c = co_await src->next_chunk();
@@ -213,8 +215,9 @@ asio::awaitable<void> parse_task(std::shared_ptr<PrefetchShared> sh, std::shared
     // Work is: new chunks, the end of the input, or samples the parser
     // already holds (a job stops when the sample buffer is full).
     while (!sh->stopped && !(s.sample_bytes < cap &&
-                             (!s.chunks.empty() || (s.fetch_done && !s.finish_fed) || s.parser_has_more)))
+                             (!s.chunks.empty() || (s.fetch_done && !s.finish_fed) || s.parser_has_more))) {
       co_await s.parse_wake.wait();
+    }
     if (sh->stopped) break;
     std::size_t moved = 0;
     while (!s.chunks.empty()) {
@@ -313,13 +316,13 @@ asio::awaitable<void> parse_task(std::shared_ptr<PrefetchShared> sh, std::shared
 }  // namespace
 
 Prefetcher::Prefetcher(std::vector<std::string> shards, std::size_t first, PrefetchOptions options,
-                       ShardOpener opener, std::shared_ptr<net::HttpClient> http, asio::any_io_executor ex,
-                       std::shared_ptr<ShardCache> cache, std::shared_ptr<DecodePool> pool,
-                       std::shared_ptr<LoaderCounters> counters)
+                       ShardOpener opener, std::shared_ptr<net::HttpClient> http,
+                       const asio::any_io_executor& ex, std::shared_ptr<ShardCache> cache,
+                       std::shared_ptr<DecodePool> pool, std::shared_ptr<LoaderCounters> counters)
     : sh_(std::make_shared<PrefetchShared>(ex)), shards_(std::move(shards)), next_open_(first) {
   if (options.shards_in_flight == 0) throw InvalidArgument("shards_in_flight must be at least 1");
   if (options.read_ahead_bytes == 0) throw InvalidArgument("read_ahead_bytes must be at least 1");
-  sh_->opt = std::move(options);
+  sh_->opt = options;
   sh_->opener = std::move(opener);
   sh_->http = std::move(http);
   sh_->cache = std::move(cache);
@@ -356,9 +359,9 @@ void Prefetcher::fill_window() {
         std::make_shared<ShardSlot>(sh_->ex, static_cast<std::uint32_t>(next_open_), shards_[next_open_]);
     ++next_open_;
     window_.push_back(slot);
-    asio::co_spawn(
-        sh_->ex, fetch_task(sh_, slot),
-        asio::bind_cancellation_slot(slot->cancel->slot(), [keep = slot->cancel](std::exception_ptr) {}));
+    asio::co_spawn(sh_->ex, fetch_task(sh_, slot),
+                   asio::bind_cancellation_slot(slot->cancel->slot(),
+                                                [keep = slot->cancel](const std::exception_ptr&) {}));
     asio::co_spawn(sh_->ex, parse_task(sh_, slot), asio::detached);
   }
   sh_->counters->in_flight.store(window_.size(), std::memory_order_relaxed);

@@ -52,7 +52,7 @@ class Prefetcher {
   // Reads `shards` from index `first` on. `pool` may be null (CPU work
   // inline); `http` is the client http(s) shards are fetched with.
   Prefetcher(std::vector<std::string> shards, std::size_t first, PrefetchOptions options, ShardOpener opener,
-             std::shared_ptr<net::HttpClient> http, asio::any_io_executor ex,
+             std::shared_ptr<net::HttpClient> http, const asio::any_io_executor& ex,
              std::shared_ptr<ShardCache> cache, std::shared_ptr<DecodePool> pool,
              std::shared_ptr<LoaderCounters> counters);
   ~Prefetcher();  // stop()
