@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <benchmark/benchmark.h>
+
 #include "atdata/dataset/dataset.hpp"
 #include "atdata/dataset/write.hpp"
 
@@ -89,6 +91,25 @@ inline std::string images_url() {
     return ImageSample{std::move(img), i % 1000};
   });
   return url;
+}
+
+// The bytes of a shard list (local files).
+inline std::uint64_t total_size(const std::vector<std::string>& files) {
+  std::uint64_t n = 0;
+  for (const auto& f : files) n += fs::file_size(f);
+  return n;
+}
+
+// One pass of what every shard benchmark measures: ordered(32), the stacked
+// array of each batch touched. Returns the samples read.
+template <class T, auto ArrayMember>
+std::uint64_t ordered32_pass(const Dataset<T>& ds) {
+  std::uint64_t samples = 0;
+  for (const auto& batch : ds.ordered(32)) {
+    benchmark::DoNotOptimize(batch.template stacked<ArrayMember>().bytes().data());
+    samples += batch.size();
+  }
+  return samples;
 }
 
 }  // namespace bench_shards

@@ -33,24 +33,12 @@ std::string with_ext(const std::string& tar_url, const std::string& ext) {
   return tar_url + "." + ext;
 }
 
-std::uint64_t total_size(const std::vector<std::string>& files) {
-  std::uint64_t n = 0;
-  for (const auto& f : files) n += fs::file_size(f);
-  return n;
-}
-
 template <class T, auto ArrayMember>
 void ordered(benchmark::State& state, const std::string& url) {
   Dataset<T> ds(url);
-  const std::uint64_t bytes = total_size(ds.shard_list());
+  const std::uint64_t bytes = bench_shards::total_size(ds.shard_list());
   std::uint64_t samples = 0;
-  for (auto _ : state) {
-    samples = 0;
-    for (const auto& batch : ds.ordered(32)) {
-      benchmark::DoNotOptimize(batch.template stacked<ArrayMember>().bytes().data());
-      samples += batch.size();
-    }
-  }
+  for (auto _ : state) samples = bench_shards::ordered32_pass<T, ArrayMember>(ds);
   state.SetItemsProcessed(static_cast<std::int64_t>(samples * state.iterations()));
   state.SetBytesProcessed(static_cast<std::int64_t>(bytes * state.iterations()));
   state.counters["samples"] = static_cast<double>(samples);
@@ -69,7 +57,7 @@ asio::awaitable<void> drain(std::vector<std::string> files, std::uint64_t& out) 
 }
 
 void decode(benchmark::State& state, const std::vector<std::string>& files) {
-  const std::uint64_t bytes = total_size(files);
+  const std::uint64_t bytes = bench_shards::total_size(files);
   std::uint64_t decoded = 0;
   for (auto _ : state) {
     decoded = 0;

@@ -39,17 +39,10 @@ long minor_faults() {
 template <class T, auto ArrayMember>
 void read_all(benchmark::State& state, const std::string& url) {
   Dataset<T> ds(url);
-  std::uint64_t bytes = 0;
-  for (const auto& s : ds.shard_list()) bytes += fs::file_size(s);
+  const std::uint64_t bytes = bench_shards::total_size(ds.shard_list());
   std::uint64_t samples = 0;
   long faults0 = minor_faults();
-  for (auto _ : state) {
-    samples = 0;
-    for (const auto& batch : ds.ordered(32)) {
-      benchmark::DoNotOptimize(batch.template stacked<ArrayMember>().bytes().data());
-      samples += batch.size();
-    }
-  }
+  for (auto _ : state) samples = bench_shards::ordered32_pass<T, ArrayMember>(ds);
   state.SetItemsProcessed(static_cast<std::int64_t>(samples * state.iterations()));
   state.SetBytesProcessed(static_cast<std::int64_t>(bytes * state.iterations()));
   state.counters["samples"] = static_cast<double>(samples);
