@@ -130,6 +130,43 @@ std::optional<ParsedCid> parse_cid_v1_sha256(std::string_view cid) {
   return out;
 }
 
+namespace {
+// Minimal (shortest-form) unsigned varint of at most 9 bytes.
+std::optional<std::uint64_t> read_varint(std::span<const std::byte> bin, std::size_t& pos) {
+  std::uint64_t v = 0;
+  for (int shift = 0; shift < 63; shift += 7) {
+    if (pos >= bin.size()) return std::nullopt;
+    auto b = static_cast<std::uint8_t>(bin[pos++]);
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      if (b == 0 && shift != 0) return std::nullopt;  // trailing zero group: not minimal
+      return v;
+    }
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<ParsedCid> parse_binary_cid_v1_sha256(std::span<const std::byte> bin) {
+  std::size_t pos = 0;
+  auto version = read_varint(bin, pos);
+  if (!version || *version != 1) return std::nullopt;
+  auto codec = read_varint(bin, pos);
+  if (!codec || *codec > 0xFFFFFFFFu) return std::nullopt;
+  auto hash = read_varint(bin, pos);
+  if (!hash || *hash != 0x12) return std::nullopt;
+  auto len = read_varint(bin, pos);
+  if (!len || *len != 32 || bin.size() - pos != 32) return std::nullopt;
+  ParsedCid out;
+  out.codec = static_cast<unsigned>(*codec);
+  std::memcpy(out.digest.data(), bin.data() + pos, 32);
+  return out;
+}
+
+std::string format_binary_cid(std::span<const std::byte> bin) {
+  return "b" + base32_lower_encode(bin);
+}
+
 std::optional<BlobCidCheck> BlobCidCheck::for_cid(std::string_view cid) {
   auto parsed = parse_cid_v1_sha256(cid);
   if (!parsed || parsed->codec != kCodecRaw) return std::nullopt;

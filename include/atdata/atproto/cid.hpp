@@ -56,6 +56,13 @@ struct ParsedCid {
 // hashes, bad lengths or characters.
 std::optional<ParsedCid> parse_cid_v1_sha256(std::string_view cid);
 
+// Binary CIDv1 with a sha2-256 multihash, as DAG-CBOR links carry it (after
+// the 0x00 multibase prefix): varint version 1, varint codec, 0x12 0x20,
+// 32-byte digest, nothing after. Varints must be minimal. nullopt otherwise.
+std::optional<ParsedCid> parse_binary_cid_v1_sha256(std::span<const std::byte> bin);
+// Text form ("b" + base32 lower) of a binary CID; does not validate it.
+std::string format_binary_cid(std::span<const std::byte> bin);
+
 // Checks incrementally that a byte stream is the blob a raw sha2-256 CID
 // names: one implementation for every getBlob reader (whole blobs, streamed
 // blobs, blob shards of a dataset).
