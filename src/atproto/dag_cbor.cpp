@@ -245,10 +245,11 @@ class DagCborDecoder {
           auto key = text(klen, key_start);
           if (!v.keys_.empty()) {
             if (key == v.keys_.back()) fail("duplicate map key \"" + std::string(key) + "\"", key_start);
-            if (!key_less(v.keys_.back(), key))
+            if (!key_less(v.keys_.back(), key)) {
               fail("map keys not in canonical order (\"" + std::string(key) + "\" after \"" +
                        std::string(v.keys_.back()) + "\")",
                    key_start);
+            }
           }
           v.keys_.push_back(key);
           v.items_.push_back(value(depth + 1));
@@ -316,10 +317,11 @@ class DagCborDecoder {
   }
 
   std::span<const std::byte> take(std::uint64_t n, std::size_t start) {
-    if (n > data_.size() - pos_)
+    if (n > data_.size() - pos_) {
       fail("declared length " + std::to_string(n) + " exceeds the " + std::to_string(data_.size() - pos_) +
                " remaining bytes",
            start);
+    }
     auto out = data_.subspan(pos_, static_cast<std::size_t>(n));
     pos_ += static_cast<std::size_t>(n);
     return out;
@@ -337,13 +339,15 @@ class DagCborDecoder {
   void enter(std::uint64_t n, std::uint64_t min_bytes, std::size_t depth, std::size_t start) {
     if (depth >= limits_.max_depth)
       fail("nesting deeper than " + std::to_string(limits_.max_depth) + " levels", start);
-    if (n > limits_.max_container_items)
+    if (n > limits_.max_container_items) {
       fail(std::to_string(n) + " entries exceed the limit of " + std::to_string(limits_.max_container_items),
            start);
-    if (n > (data_.size() - pos_) / min_bytes)
+    }
+    if (n > (data_.size() - pos_) / min_bytes) {
       fail(std::to_string(n) + " entries declared but only " + std::to_string(data_.size() - pos_) +
                " bytes remain",
            start);
+    }
     total_ += n;
     if (total_ > limits_.max_total_items)
       fail("more than " + std::to_string(limits_.max_total_items) + " entries in total", start);
@@ -365,9 +369,10 @@ DagCborPrefix dag_cbor_decode_prefix(std::span<const std::byte> data, const DagC
 
 DagCborValue dag_cbor_decode(std::span<const std::byte> data, const DagCborLimits& limits) {
   auto r = dag_cbor_decode_prefix(data, limits);
-  if (r.end != data.size())
+  if (r.end != data.size()) {
     throw DecodeError("DAG-CBOR: " + std::to_string(data.size() - r.end) + " trailing bytes after the value",
                       r.end);
+  }
   return std::move(r.value);
 }
 
@@ -415,10 +420,11 @@ void dag_cbor_encode(const DagCborValue& v, std::vector<std::byte>& out) {
       return;
     case K::integer: {
       auto i = v.as_int();
-      if (i >= 0)
+      if (i >= 0) {
         put_head(out, 0, static_cast<std::uint64_t>(i));
-      else
+      } else {
         put_head(out, 1, static_cast<std::uint64_t>(-1 - i));
+      }
       return;
     }
     case K::text: {
@@ -454,9 +460,10 @@ void dag_cbor_encode(const DagCborValue& v, std::vector<std::byte>& out) {
       std::iota(order.begin(), order.end(), std::size_t{0});
       std::sort(order.begin(), order.end(),
                 [&](std::size_t a, std::size_t b) { return key_less(keys[a], keys[b]); });
-      for (std::size_t i = 1; i < order.size(); ++i)
+      for (std::size_t i = 1; i < order.size(); ++i) {
         if (keys[order[i]] == keys[order[i - 1]])
           throw InvalidArgument("DAG-CBOR encode: duplicate map key \"" + std::string(keys[order[i]]) + "\"");
+      }
       put_head(out, 5, keys.size());
       for (std::size_t i : order) {
         if (!valid_utf8(keys[i])) throw InvalidArgument("DAG-CBOR encode: map key is not valid UTF-8");
