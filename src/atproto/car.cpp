@@ -1,0 +1,119 @@
+#include "atdata/atproto/car.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "atdata/atproto/cid.hpp"
+#include "atdata/error.hpp"
+
+namespace atdata::atproto {
+namespace {
+
+struct Varint {
+  std::uint64_t value = 0;
+  std::size_t end = 0;
+};
+
+// Unsigned LEB128 as multiformats restricts it: at most 9 bytes (63 bits) and
+// minimal, so every length has exactly one encoding.
+Varint read_varint(std::span<const std::byte> in, std::size_t pos, const char* what) {
+  const std::size_t start = pos;
+  std::uint64_t value = 0;
+  for (unsigned i = 0;; ++i) {
+    if (i == 9) throw DecodeError(std::string(what) + ": varint too long (more than 9 bytes)", start);
+    if (pos >= in.size()) throw DecodeError(std::string(what) + ": varint truncated at end of input", start);
+    const auto b = static_cast<std::uint8_t>(in[pos++]);
+    value |= static_cast<std::uint64_t>(b & 0x7f) << (7 * i);
+    if ((b & 0x80) == 0) {
+      if (b == 0 && i > 0)
+        throw DecodeError(std::string(what) + ": varint overlong (not minimally encoded)", start);
+      return {value, pos};
+    }
+  }
+}
+
+// Length of the binary CID at the start of `in`: version, codec, hash code and
+// digest length varints followed by the digest.
+std::size_t cid_length(std::span<const std::byte> in, std::uint64_t base) {
+  std::size_t pos = 0;
+  try {
+    for (int i = 0; i < 3; ++i) pos = read_varint(in, pos, "CID").end;
+    const Varint len = read_varint(in, pos, "CID");
+    if (len.value > in.size() - len.end) throw DecodeError("CID digest longer than its section", base);
+    return len.end + static_cast<std::size_t>(len.value);
+  } catch (const DecodeError& e) {
+    if (e.offset() && *e.offset() < base) throw DecodeError(e.reason(), base);
+    throw;
+  }
+}
+
+}  // namespace
+
+CarReader::CarReader(std::span<const std::byte> car, CarOptions options) : car_(car), options_(options) {
+  const Varint hlen = read_varint(car_, 0, "CAR header length");
+  if (hlen.value == 0) throw DecodeError("CAR header is empty", 0);
+  if (hlen.value > car_.size() - hlen.end)
+    throw DecodeError("CAR header length " + std::to_string(hlen.value) + " is longer than the input (" +
+                          std::to_string(car_.size() - hlen.end) + " bytes left)",
+                      0);
+  const auto hbytes = car_.subspan(hlen.end, static_cast<std::size_t>(hlen.value));
+  DagCborValue header;
+  try {
+    header = dag_cbor_decode(hbytes, options_.limits);
+  } catch (const DecodeError& e) {
+    throw DecodeError("CAR header: " + e.reason(), hlen.end);
+  }
+  const auto bad = [&](const std::string& why) {
+    return DecodeError("CAR header is not {roots, version: 1}: " + why, hlen.end);
+  };
+  if (header.kind() != DagCborValue::Kind::map) throw bad("not a map");
+  if (header.size() != 2) throw bad("has " + std::to_string(header.size()) + " entries");
+  const DagCborValue* version = header.find("version");
+  const DagCborValue* roots = header.find("roots");
+  if (!version || !roots) throw bad("missing key");
+  if (version->kind() != DagCborValue::Kind::integer || version->as_int() != 1) throw bad("version is not 1");
+  if (roots->kind() != DagCborValue::Kind::list) throw bad("roots is not a list");
+  for (const auto& r : roots->items()) {
+    if (r.kind() != DagCborValue::Kind::link) throw bad("a root is not a link");
+    if (!parse_binary_cid_v1_sha256(r.as_link())) throw bad("a root is not a CIDv1 sha2-256");
+    roots_.push_back(r.as_link());
+  }
+  pos_ = hlen.end + static_cast<std::size_t>(hlen.value);
+}
+
+std::optional<CarBlock> CarReader::next() {
+  if (pos_ >= car_.size()) return std::nullopt;
+  const std::size_t start = pos_;
+  const Varint slen = read_varint(car_, start, "CAR section length");
+  if (slen.value > car_.size() - slen.end)
+    throw DecodeError("CAR section length " + std::to_string(slen.value) + " is longer than the input (" +
+                          std::to_string(car_.size() - slen.end) + " bytes left)",
+                      start);
+  if (slen.value == 0) throw DecodeError("CAR section is empty (no CID)", start);
+  if (count_ >= options_.max_blocks)
+    throw DecodeError("CAR has more than " + std::to_string(options_.max_blocks) + " blocks", start);
+  const auto section = car_.subspan(slen.end, static_cast<std::size_t>(slen.value));
+  const std::size_t clen = cid_length(section, slen.end);
+  const auto cid = section.first(clen);
+  const auto parsed = parse_binary_cid_v1_sha256(cid);
+  if (!parsed) throw DecodeError("CAR block CID is not a CIDv1 with a sha2-256 multihash", slen.end);
+  if (parsed->codec != kCodecDagCbor && parsed->codec != kCodecRaw)
+    throw DecodeError("CAR block " + format_binary_cid(cid) + ": codec " + std::to_string(parsed->codec) +
+                          " is neither dag-cbor (0x71) nor raw (0x55)",
+                      slen.end);
+  const auto data = section.subspan(clen);
+  if (options_.verify && sha256(data) != parsed->digest)
+    throw DecodeError(
+        "block " + format_binary_cid(cid) + " at byte " + std::to_string(start) + ": digest mismatch", start);
+  pos_ = slen.end + static_cast<std::size_t>(slen.value);
+  ++count_;
+  return CarBlock{cid, data, start};
+}
+
+std::vector<CarBlock> CarReader::blocks() {
+  std::vector<CarBlock> out;
+  while (auto b = next()) out.push_back(*b);
+  return out;
+}
+
+}  // namespace atdata::atproto
