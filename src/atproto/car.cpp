@@ -39,11 +39,13 @@ std::size_t cid_length(std::span<const std::byte> in, std::uint64_t base) {
   try {
     for (int i = 0; i < 3; ++i) pos = read_varint(in, pos, "CID").end;
     const Varint len = read_varint(in, pos, "CID");
-    if (len.value > in.size() - len.end) throw DecodeError("CID digest longer than its section", base);
+    if (len.value > in.size() - len.end) throw DecodeError("CID digest longer than its section", len.end);
     return len.end + static_cast<std::size_t>(len.value);
   } catch (const DecodeError& e) {
-    if (e.offset() && *e.offset() < base) throw DecodeError(e.reason(), base);
-    throw;
+    // Offsets above are inside the section; report them in the whole CAR.
+    const std::string& r = e.reason();
+    const auto cut = r.rfind(" (at byte ");
+    throw DecodeError(cut == std::string::npos ? r : r.substr(0, cut), base + e.offset().value_or(0));
   }
 }
 

@@ -303,3 +303,52 @@ TEST(Car, MaxBlocks) {
 
 }  // namespace
 }  // namespace atdata::atproto
+
+namespace atdata::atproto {
+namespace {
+
+// Section with a replaced CID in front of a block's bytes.
+std::vector<std::byte> car_with_cid(std::span<const std::byte> header, const std::vector<std::byte>& cid,
+                                    std::span<const std::byte> data) {
+  std::vector<std::byte> out(header.begin(), header.end());
+  auto v = varint(cid.size() + data.size());
+  out.insert(out.end(), v.begin(), v.end());
+  out.insert(out.end(), cid.begin(), cid.end());
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
+TEST(Car, RejectsUnsupportedCids) {
+  auto cars = frame_cars();
+  ASSERT_FALSE(cars.empty());
+  const auto& car = cars.front().car;
+  auto header = header_prefix(car);
+  auto block = CarReader(car).blocks().front();
+  std::vector<std::byte> good(block.cid.begin(), block.cid.end());
+  EXPECT_EQ(CarReader(car_with_cid(header, good, block.data)).blocks().size(), 1u);
+  auto check = [&](std::vector<std::byte> cid, const std::string& what) {
+    SCOPED_TRACE(what);
+    try {
+      CarReader(car_with_cid(header, cid, block.data)).blocks();
+      ADD_FAILURE() << "accepted";
+    } catch (const DecodeError& e) {
+      EXPECT_GE(e.offset().value_or(0), header.size()) << e.what();
+      EXPECT_LT(e.offset().value_or(0), header.size() + 8) << e.what();
+    }
+  };
+  auto v0 = good;
+  v0[0] = std::byte{0x00};
+  check(v0, "version 0");
+  auto sha512 = good;
+  sha512[2] = std::byte{0x13};
+  check(sha512, "sha2-512 code");
+  auto dagpb = good;
+  dagpb[1] = std::byte{0x70};
+  check(dagpb, "dag-pb codec");
+  auto longdigest = good;
+  longdigest[3] = std::byte{0x7f};
+  check(longdigest, "digest longer than section");
+}
+
+}  // namespace
+}  // namespace atdata::atproto
