@@ -54,10 +54,11 @@ std::size_t cid_length(std::span<const std::byte> in, std::uint64_t base) {
 CarReader::CarReader(std::span<const std::byte> car, CarOptions options) : car_(car), options_(options) {
   const Varint hlen = read_varint(car_, 0, "CAR header length");
   if (hlen.value == 0) throw DecodeError("CAR header is empty", 0);
-  if (hlen.value > car_.size() - hlen.end)
+  if (hlen.value > car_.size() - hlen.end) {
     throw DecodeError("CAR header length " + std::to_string(hlen.value) + " is longer than the input (" +
                           std::to_string(car_.size() - hlen.end) + " bytes left)",
                       0);
+  }
   const auto hbytes = car_.subspan(hlen.end, static_cast<std::size_t>(hlen.value));
   DagCborValue header;
   try {
@@ -87,10 +88,11 @@ std::optional<CarBlock> CarReader::next() {
   if (pos_ >= car_.size()) return std::nullopt;
   const std::size_t start = pos_;
   const Varint slen = read_varint(car_, start, "CAR section length");
-  if (slen.value > car_.size() - slen.end)
+  if (slen.value > car_.size() - slen.end) {
     throw DecodeError("CAR section length " + std::to_string(slen.value) + " is longer than the input (" +
                           std::to_string(car_.size() - slen.end) + " bytes left)",
                       start);
+  }
   if (slen.value == 0) throw DecodeError("CAR section is empty (no CID)", start);
   if (count_ >= options_.max_blocks)
     throw DecodeError("CAR has more than " + std::to_string(options_.max_blocks) + " blocks", start);
@@ -99,14 +101,16 @@ std::optional<CarBlock> CarReader::next() {
   const auto cid = section.first(clen);
   const auto parsed = parse_binary_cid_v1_sha256(cid);
   if (!parsed) throw DecodeError("CAR block CID is not a CIDv1 with a sha2-256 multihash", slen.end);
-  if (parsed->codec != kCodecDagCbor && parsed->codec != kCodecRaw)
+  if (parsed->codec != kCodecDagCbor && parsed->codec != kCodecRaw) {
     throw DecodeError("CAR block " + format_binary_cid(cid) + ": codec " + std::to_string(parsed->codec) +
                           " is neither dag-cbor (0x71) nor raw (0x55)",
                       slen.end);
+  }
   const auto data = section.subspan(clen);
-  if (options_.verify && sha256(data) != parsed->digest)
+  if (options_.verify && sha256(data) != parsed->digest) {
     throw DecodeError(
         "block " + format_binary_cid(cid) + " at byte " + std::to_string(start) + ": digest mismatch", start);
+  }
   pos_ = slen.end + static_cast<std::size_t>(slen.value);
   ++count_;
   return CarBlock{cid, data, start};
