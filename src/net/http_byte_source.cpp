@@ -4,7 +4,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-
 #include "atdata/error.hpp"
 #include "atdata/net/url.hpp"
 
