@@ -1,20 +1,12 @@
 #pragma once
-// Standard base64 (RFC 4648 §4) for the ATProto `{"$bytes": …}` form.
+// The ATProto `{"$bytes": …}` base64 lives in core (shared with atproto's
+// DAG-CBOR); atmosphere code names it as before.
 
-#include <cstddef>
-#include <optional>
-#include <span>
-#include <string>
-#include <string_view>
-#include <vector>
+#include "atdata/core/detail/text_codecs.hpp"
 
 namespace atdata::atmosphere::detail {
 
-// With '=' padding, like Python's base64.b64encode.
-std::string base64_encode(std::span<const std::byte> data);
-
-// Accepts padded and unpadded input; nullopt on any other character, a
-// misplaced '=', a length of 4k+1, or non-zero trailing bits.
-std::optional<std::vector<std::byte>> base64_decode(std::string_view s);
+using atdata::detail::base64_decode;
+using atdata::detail::base64_encode;
 
 }  // namespace atdata::atmosphere::detail

@@ -102,17 +102,6 @@ bool is_control(Gcb g) {
 
 }  // namespace
 
-bool is_valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    std::size_t start = i;
-    std::uint32_t cp = next_code_point(s, i);
-    // A real U+FFFD is three bytes; the error marker consumes one.
-    if (cp == 0xfffd && i - start == 1) return false;
-  }
-  return true;
-}
-
 std::size_t grapheme_count(std::string_view s) {
   std::size_t count = 0;
   std::size_t i = 0;

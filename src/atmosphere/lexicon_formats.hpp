@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <string_view>
 
+#include "atdata/core/detail/text_codecs.hpp"
+
 namespace atdata::atmosphere::detail {
 
 bool is_lexicon_datetime(std::string_view s);  // format "datetime"
@@ -24,6 +26,6 @@ bool is_record_key(std::string_view s);
 // as one code point.
 std::size_t grapheme_count(std::string_view utf8);
 // Whether `s` is well-formed UTF-8 (no surrogates, no overlong forms).
-bool is_valid_utf8(std::string_view s);
+using atdata::detail::is_valid_utf8;
 
 }  // namespace atdata::atmosphere::detail

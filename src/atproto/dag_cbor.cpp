@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "atdata/atproto/cid.hpp"
+#include "atdata/core/detail/text_codecs.hpp"
 #include "atdata/error.hpp"
 
 namespace atdata::atproto {
@@ -38,69 +39,6 @@ const char* kind_name(DagCborValue::Kind k) {
 bool key_less(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return a.size() < b.size();
   return std::memcmp(a.data(), b.data(), a.size()) < 0;
-}
-
-// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool valid_utf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  std::size_t n = s.size(), i = 0;
-  while (i < n) {
-    unsigned c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (n - i < len) return false;
-    if (p[i + 1] < lo || p[i + 1] > hi) return false;
-    for (std::size_t k = 2; k < len; ++k)
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-    i += len;
-  }
-  return true;
-}
-
-std::string base64_unpadded(std::span<const std::byte> data) {
-  static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= data.size(); i += 3) {
-    std::uint32_t v = (std::to_integer<std::uint32_t>(data[i]) << 16) |
-                      (std::to_integer<std::uint32_t>(data[i + 1]) << 8) |
-                      std::to_integer<std::uint32_t>(data[i + 2]);
-    out.push_back(kB64[(v >> 18) & 63]);
-    out.push_back(kB64[(v >> 12) & 63]);
-    out.push_back(kB64[(v >> 6) & 63]);
-    out.push_back(kB64[v & 63]);
-  }
-  std::size_t rest = data.size() - i;
-  if (rest == 1) {
-    std::uint32_t v = std::to_integer<std::uint32_t>(data[i]) << 16;
-    out.push_back(kB64[(v >> 18) & 63]);
-    out.push_back(kB64[(v >> 12) & 63]);
-  } else if (rest == 2) {
-    std::uint32_t v =
-        (std::to_integer<std::uint32_t>(data[i]) << 16) | (std::to_integer<std::uint32_t>(data[i + 1]) << 8);
-    out.push_back(kB64[(v >> 18) & 63]);
-    out.push_back(kB64[(v >> 12) & 63]);
-    out.push_back(kB64[(v >> 6) & 63]);
-  }
-  return out;
 }
 
 }  // namespace
@@ -330,7 +268,7 @@ class DagCborDecoder {
   std::string_view text(std::uint64_t n, std::size_t start) {
     auto b = take(n, start);
     std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
-    if (!valid_utf8(s)) fail("text string is not valid UTF-8", start);
+    if (!atdata::detail::is_valid_utf8(s)) fail("text string is not valid UTF-8", start);
     return s;
   }
 
@@ -429,7 +367,8 @@ void dag_cbor_encode(const DagCborValue& v, std::vector<std::byte>& out) {
     }
     case K::text: {
       auto s = v.as_text();
-      if (!valid_utf8(s)) throw InvalidArgument("DAG-CBOR encode: text is not valid UTF-8");
+      if (!atdata::detail::is_valid_utf8(s))
+        throw InvalidArgument("DAG-CBOR encode: text is not valid UTF-8");
       put_head(out, 3, s.size());
       put_raw(out, s.data(), s.size());
       return;
@@ -466,7 +405,8 @@ void dag_cbor_encode(const DagCborValue& v, std::vector<std::byte>& out) {
       }
       put_head(out, 5, keys.size());
       for (std::size_t i : order) {
-        if (!valid_utf8(keys[i])) throw InvalidArgument("DAG-CBOR encode: map key is not valid UTF-8");
+        if (!atdata::detail::is_valid_utf8(keys[i]))
+          throw InvalidArgument("DAG-CBOR encode: map key is not valid UTF-8");
         put_head(out, 3, keys[i].size());
         put_raw(out, keys[i].data(), keys[i].size());
         dag_cbor_encode(v.items()[i], out);
@@ -497,7 +437,7 @@ boost::json::value dag_cbor_to_json(const DagCborValue& v) {
       return boost::json::string(v.as_text());
     case K::bytes: {
       boost::json::object o;
-      o["$bytes"] = base64_unpadded(v.as_bytes());
+      o["$bytes"] = atdata::detail::base64_encode(v.as_bytes(), false);
       return o;
     }
     case K::link: {

@@ -80,9 +80,7 @@ asio::awaitable<std::optional<Value>> DatasetBase::fetch_metadata() const {
     }
   }
   auto ex = co_await asio::this_coro::executor;
-  std::shared_ptr<net::HttpClient> http = options_.http;
-  if (http && http->get_executor() != ex) http = std::make_shared<net::HttpClient>(ex, http->options());
-  ShardContext shard(options_.metadata_url, ex, std::move(http));
+  ShardContext shard(options_.metadata_url, ex, net::client_on(options_.http, ex));
   ByteSourcePtr src = options_.opener ? options_.opener(shard) : open_shard(shard);
   SharedBytes body = co_await read_all(*src, std::uint64_t{256} << 20);
   Value v;

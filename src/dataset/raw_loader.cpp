@@ -116,13 +116,9 @@ struct RawLoader::Impl {
     in_pos = 0;
     if (!prefetcher) {
       auto ex = co_await asio::this_coro::executor;
-      std::shared_ptr<net::HttpClient> http = cfg.http;
-      if (!http || http->get_executor() != ex) {
-        http =
-            std::make_shared<net::HttpClient>(ex, cfg.http ? cfg.http->options() : net::HttpClientOptions{});
-      }
-      prefetcher = std::make_unique<detail::Prefetcher>(shards, next_shard, cfg.prefetch, cfg.opener,
-                                                        std::move(http), ex, cfg.cache, pool, counters);
+      prefetcher =
+          std::make_unique<detail::Prefetcher>(shards, next_shard, cfg.prefetch, cfg.opener,
+                                               net::client_on(cfg.http, ex), ex, cfg.cache, pool, counters);
     }
     while (in.empty()) {
       std::uint32_t shard = 0;

@@ -42,7 +42,7 @@ ByteSourcePtr open_shard(const ShardContext& shard) {
   }
   if (opener) return opener(shard);
   if (scheme == "http" || scheme == "https") {
-    auto http = shard.http ? shard.http : std::make_shared<net::HttpClient>(shard.executor);
+    auto http = net::client_on(shard.http, shard.executor);
     net::HttpSourceOptions source;
     source.max_resume_attempts = shard.max_resumes;
     source.resume_backoff = shard.resume_backoff;

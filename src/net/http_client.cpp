@@ -940,4 +940,10 @@ void HttpClient::close_idle() {
   impl_->close_idle();
 }
 
+std::shared_ptr<HttpClient> client_on(const std::shared_ptr<HttpClient>& preferred,
+                                      const asio::any_io_executor& ex) {
+  if (preferred && preferred->get_executor() == ex) return preferred;
+  return std::make_shared<HttpClient>(ex, preferred ? preferred->options() : HttpClientOptions{});
+}
+
 }  // namespace atdata::net

@@ -15,39 +15,15 @@
 #include "atdata/atproto/cid.hpp"
 #include "atdata/atproto/dag_cbor.hpp"
 #include "atdata/error.hpp"
+#include "firehose_fixtures.hpp"
 
 namespace atdata::atproto {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::vector<std::byte> read_bytes(const fs::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::string s((std::istreambuf_iterator<char>(f)), {});
-  std::vector<std::byte> out(s.size());
-  std::memcpy(out.data(), s.data(), s.size());
-  return out;
-}
-
-fs::path firehose_dir() {
-  return fs::path(ATDATA_TEST_DATA_DIR) / "firehose";
-}
-
-// file name -> third INDEX.tsv column (the frame's #type).
-std::map<std::string, std::string> index_types() {
-  std::map<std::string, std::string> out;
-  std::ifstream f(firehose_dir() / "INDEX.tsv");
-  std::string line;
-  while (std::getline(f, line)) {
-    std::istringstream ls(line);
-    std::string name, size, type;
-    std::getline(ls, name, '\t');
-    std::getline(ls, size, '\t');
-    std::getline(ls, type, '\t');
-    out[name] = type;
-  }
-  return out;
-}
+using atdata::test::firehose_dir;
+using atdata::test::index_types;
+using atdata::test::read_bytes;
 
 struct FrameCar {
   std::string name;

@@ -16,43 +16,19 @@
 #include <vector>
 
 #include "atdata/error.hpp"
+#include "firehose_fixtures.hpp"
 
 namespace atdata::atproto {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::vector<std::byte> read_bytes(const fs::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::string s((std::istreambuf_iterator<char>(f)), {});
-  std::vector<std::byte> out(s.size());
-  std::memcpy(out.data(), s.data(), s.size());
-  return out;
-}
+using atdata::test::firehose_dir;
+using atdata::test::index_types;
+using atdata::test::read_bytes;
 
 std::vector<std::byte> B(std::initializer_list<int> v) {
   std::vector<std::byte> out;
   for (int x : v) out.push_back(static_cast<std::byte>(x));
-  return out;
-}
-
-fs::path firehose_dir() {
-  return fs::path(ATDATA_TEST_DATA_DIR) / "firehose";
-}
-
-// file name -> third INDEX.tsv column (the frame's #type).
-std::map<std::string, std::string> index_types() {
-  std::map<std::string, std::string> out;
-  std::ifstream f(firehose_dir() / "INDEX.tsv");
-  std::string line;
-  while (std::getline(f, line)) {
-    std::istringstream ls(line);
-    std::string name, size, type;
-    std::getline(ls, name, '\t');
-    std::getline(ls, size, '\t');
-    std::getline(ls, type, '\t');
-    out[name] = type;
-  }
   return out;
 }
 

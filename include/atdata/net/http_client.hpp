@@ -92,4 +92,10 @@ class HttpClient {
   std::shared_ptr<detail::ClientImpl> impl_;
 };
 
+// `preferred` when it is bound to `ex` (sockets must live on the executor
+// that drives them), otherwise a new client on `ex` with the same options
+// (the defaults when `preferred` is null).
+std::shared_ptr<HttpClient> client_on(const std::shared_ptr<HttpClient>& preferred,
+                                      const boost::asio::any_io_executor& ex);
+
 }  // namespace atdata::net

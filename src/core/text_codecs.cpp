@@ -1,9 +1,9 @@
-#include "atmosphere/base64.hpp"
+#include "atdata/core/detail/text_codecs.hpp"
 
 #include <array>
 #include <cstdint>
 
-namespace atdata::atmosphere::detail {
+namespace atdata::detail {
 
 namespace {
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -17,7 +17,7 @@ constexpr std::array<std::int8_t, 256> make_table() {
 constexpr auto kTable = make_table();
 }  // namespace
 
-std::string base64_encode(std::span<const std::byte> data) {
+std::string base64_encode(std::span<const std::byte> data, bool pad) {
   std::string out;
   out.reserve((data.size() + 2) / 3 * 4);
   std::size_t i = 0;
@@ -35,14 +35,14 @@ std::string base64_encode(std::span<const std::byte> data) {
     std::uint32_t n = std::to_integer<std::uint32_t>(data[i]) << 16;
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
-    out += "==";
+    if (pad) out += "==";
   } else if (rest == 2) {
     std::uint32_t n =
         (std::to_integer<std::uint32_t>(data[i]) << 16) | (std::to_integer<std::uint32_t>(data[i + 1]) << 8);
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
     out += kAlphabet[(n >> 6) & 63];
-    out += '=';
+    if (pad) out += '=';
   }
   return out;
 }
@@ -75,4 +75,38 @@ std::optional<std::vector<std::byte>> base64_decode(std::string_view s) {
   return out;
 }
 
-}  // namespace atdata::atmosphere::detail
+// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool is_valid_utf8(std::string_view s) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  std::size_t n = s.size(), i = 0;
+  while (i < n) {
+    unsigned c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (n - i < len) return false;
+    if (p[i + 1] < lo || p[i + 1] > hi) return false;
+    for (std::size_t k = 2; k < len; ++k)
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace atdata::detail
