@@ -220,6 +220,33 @@ class XrpcError : public Error {
   std::string nsid_, error_, message_;
 };
 
+// Bytes that decode but fail a check of what they claim: a repository block
+// whose bytes do not hash to its CID, a commit whose signature does not verify
+// with the account's key, an operation whose MST proof is missing or names
+// another record. `check()` says which check failed; `subject()` names what it
+// was about (the block's CID, the op's "collection/rkey" path, the commit
+// field, the key), empty when the check is about the whole frame.
+class VerifyError : public Error {
+ public:
+  enum class Check {
+    block_cid,      // a block's bytes hash to another CID
+    block_missing,  // a block the check needs is not in the frame / CAR
+    commit,         // the commit object is malformed or names another repo
+    key,            // the signing key is unusable (format, curve)
+    signature,      // the commit signature does not verify (or is high-S)
+    mst,            // an MST node is malformed (order, layer, encoding)
+    mst_proof,      // an op's path is not proven by the tree under `data`
+  };
+  VerifyError(Check check, std::string subject, const std::string& what)
+      : Error(what), check_(check), subject_(std::move(subject)) {}
+  Check check() const noexcept { return check_; }
+  const std::string& subject() const noexcept { return subject_; }
+
+ private:
+  Check check_;
+  std::string subject_;
+};
+
 // Operation needs a logged-in client, or a session string/token is unusable.
 class AuthError : public Error {
  public:
