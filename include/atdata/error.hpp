@@ -225,7 +225,8 @@ class XrpcError : public Error {
 // with the account's key, an operation whose MST proof is missing or names
 // another record. `check()` says which check failed; `subject()` names what it
 // was about (the block's CID, the op's "collection/rkey" path, the commit
-// field, the key), empty when the check is about the whole frame.
+// field, the key), empty when the check is about the whole frame; `offset()`
+// is where in the frame or CAR the offending bytes start, when known.
 class VerifyError : public Error {
  public:
   enum class Check {
@@ -237,14 +238,40 @@ class VerifyError : public Error {
     mst,            // an MST node is malformed (order, layer, encoding)
     mst_proof,      // an op's path is not proven by the tree under `data`
   };
-  VerifyError(Check check, std::string subject, const std::string& what)
-      : Error(what), check_(check), subject_(std::move(subject)) {}
+  VerifyError(Check check, std::string subject, const std::string& what,
+              std::optional<std::uint64_t> offset = std::nullopt)
+      : Error(offset ? what + " (at byte " + std::to_string(*offset) + ")" : what),
+        check_(check),
+        subject_(std::move(subject)),
+        offset_(offset) {}
   Check check() const noexcept { return check_; }
   const std::string& subject() const noexcept { return subject_; }
+  std::optional<std::uint64_t> offset() const noexcept { return offset_; }
+  // "block_cid", "signature", … (stable names for logs and JSON output).
+  static const char* check_name(Check c) noexcept {
+    switch (c) {
+      case Check::block_cid:
+        return "block_cid";
+      case Check::block_missing:
+        return "block_missing";
+      case Check::commit:
+        return "commit";
+      case Check::key:
+        return "key";
+      case Check::signature:
+        return "signature";
+      case Check::mst:
+        return "mst";
+      case Check::mst_proof:
+        return "mst_proof";
+    }
+    return "unknown";
+  }
 
  private:
   Check check_;
   std::string subject_;
+  std::optional<std::uint64_t> offset_;
 };
 
 // Operation needs a logged-in client, or a session string/token is unusable.

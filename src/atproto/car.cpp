@@ -108,8 +108,10 @@ std::optional<CarBlock> CarReader::next() {
   }
   const auto data = section.subspan(clen);
   if (options_.verify && sha256(data) != parsed->digest) {
-    throw DecodeError(
-        "block " + format_binary_cid(cid) + " at byte " + std::to_string(start) + ": digest mismatch", start);
+    std::string name = format_binary_cid(cid);
+    const std::string what = "CAR block " + name + ": its bytes hash to " +
+                             cid_v1_sha256(parsed->codec, sha256(data)) + " (digest mismatch)";
+    throw VerifyError(VerifyError::Check::block_cid, std::move(name), what, start);
   }
   pos_ = slen.end + static_cast<std::size_t>(slen.value);
   ++count_;

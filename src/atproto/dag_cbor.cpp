@@ -461,4 +461,107 @@ boost::json::value dag_cbor_to_json(const DagCborValue& v) {
   return nullptr;
 }
 
+namespace {
+
+void encode_json(const boost::json::value& v, std::vector<std::byte>& out, std::string& path,
+                 std::size_t depth) {
+  const auto bad = [&](const std::string& what) {
+    throw InvalidArgument("ATProto JSON → DAG-CBOR: " + (path.empty() ? std::string("value") : path) + " " +
+                          what);
+  };
+  if (depth > 64) bad("nests deeper than 64 levels");
+  switch (v.kind()) {
+    case boost::json::kind::null:
+      out.push_back(std::byte{0xF6});
+      return;
+    case boost::json::kind::bool_:
+      out.push_back(v.get_bool() ? std::byte{0xF5} : std::byte{0xF4});
+      return;
+    case boost::json::kind::int64: {
+      const std::int64_t i = v.get_int64();
+      if (i >= 0) {
+        put_head(out, 0, static_cast<std::uint64_t>(i));
+      } else {
+        put_head(out, 1, static_cast<std::uint64_t>(-1 - i));
+      }
+      return;
+    }
+    case boost::json::kind::uint64:
+      if (v.get_uint64() > static_cast<std::uint64_t>(INT64_MAX)) bad("is an integer beyond the int64 range");
+      put_head(out, 0, v.get_uint64());
+      return;
+    case boost::json::kind::double_:
+      bad("is a floating-point number (the ATProto data model has none)");
+      return;
+    case boost::json::kind::string: {
+      const auto& s = v.get_string();
+      if (!atdata::detail::is_valid_utf8(s)) bad("is not valid UTF-8");
+      put_head(out, 3, s.size());
+      put_raw(out, s.data(), s.size());
+      return;
+    }
+    case boost::json::kind::array: {
+      const auto& a = v.get_array();
+      put_head(out, 4, a.size());
+      const std::size_t keep = path.size();
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        path += "[" + std::to_string(i) + "]";
+        encode_json(a[i], out, path, depth + 1);
+        path.resize(keep);
+      }
+      return;
+    }
+    case boost::json::kind::object: {
+      const auto& o = v.get_object();
+      if (o.size() == 1 && o.begin()->key() == "$link") {
+        const auto* text = o.begin()->value().if_string();
+        const auto cid = text ? parse_cid_v1_sha256(*text) : std::nullopt;
+        if (!cid) bad("is a $link that is not a base32 CIDv1 with a sha2-256 multihash");
+        put_head(out, 6, 42);
+        put_head(out, 2, 1 + 4 + cid->digest.size());
+        const std::byte prefix[] = {std::byte{0x00}, std::byte{0x01}, static_cast<std::byte>(cid->codec),
+                                    std::byte{0x12}, std::byte{0x20}};
+        if (cid->codec >= 0x80) bad("is a $link with a codec this encoder does not write");
+        put_raw(out, prefix, sizeof prefix);
+        put_raw(out, cid->digest.data(), cid->digest.size());
+        return;
+      }
+      if (o.size() == 1 && o.begin()->key() == "$bytes") {
+        const auto* text = o.begin()->value().if_string();
+        const auto bytes = text ? atdata::detail::base64_decode(*text) : std::nullopt;
+        if (!bytes) bad("is a $bytes that is not base64");
+        put_head(out, 2, bytes->size());
+        put_raw(out, bytes->data(), bytes->size());
+        return;
+      }
+      std::vector<const boost::json::key_value_pair*> order;
+      order.reserve(o.size());
+      for (const auto& kv : o) order.push_back(&kv);
+      std::sort(order.begin(), order.end(),
+                [](const auto* a, const auto* b) { return key_less(a->key(), b->key()); });
+      put_head(out, 5, order.size());
+      const std::size_t keep = path.size();
+      for (const auto* kv : order) {
+        if (!atdata::detail::is_valid_utf8(kv->key())) bad("has a key that is not valid UTF-8");
+        put_head(out, 3, kv->key().size());
+        put_raw(out, kv->key().data(), kv->key().size());
+        if (!path.empty()) path += '.';
+        path += kv->key();
+        encode_json(kv->value(), out, path, depth + 1);
+        path.resize(keep);
+      }
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::byte> dag_cbor_encode_json(const boost::json::value& value) {
+  std::vector<std::byte> out;
+  std::string path;
+  encode_json(value, out, path, 0);
+  return out;
+}
+
 }  // namespace atdata::atproto

@@ -135,11 +135,11 @@ TEST(Car, FlippedByteIsDigestMismatch) {
     bad[pos] ^= std::byte{0x01};
     try {
       CarReader(bad).blocks();
-      ADD_FAILURE() << "no DecodeError";
-    } catch (const DecodeError& e) {
-      const std::string expect = "block " + format_binary_cid(victim.cid) + " at byte " +
-                                 std::to_string(victim.offset) + ": digest mismatch";
-      EXPECT_NE(std::string(e.what()).find(expect), std::string::npos) << e.what();
+      ADD_FAILURE() << "no VerifyError";
+    } catch (const VerifyError& e) {
+      EXPECT_EQ(e.check(), VerifyError::Check::block_cid);
+      EXPECT_EQ(e.subject(), format_binary_cid(victim.cid));
+      EXPECT_NE(std::string(e.what()).find("digest mismatch"), std::string::npos) << e.what();
       EXPECT_EQ(e.offset(), victim.offset);
     }
     CarOptions off;

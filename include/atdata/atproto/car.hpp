@@ -35,7 +35,9 @@ struct CarOptions {
   std::size_t max_blocks = 1'000'000;
 };
 
-// Errors are DecodeError with the byte offset of the failure. Only CIDv1 with
+// Malformed bytes are DecodeError, a block whose bytes do not hash to its CID
+// is VerifyError (Check::block_cid, subject = the CID); both carry the byte
+// offset of the failure. Only CIDv1 with
 // a sha2-256 multihash and codec dag-cbor (0x71) or raw (0x55) are accepted,
 // the only blocks ATProto produces.
 class CarReader {

@@ -89,4 +89,12 @@ void dag_cbor_encode(const DagCborValue& value, std::vector<std::byte>& out);
 // base64, unpadded>"}.
 boost::json::value dag_cbor_to_json(const DagCborValue& value);
 
+// The other way: a value of the ATProto JSON data model (a record as XRPC
+// returns it) to its canonical DAG-CBOR bytes, the bytes its CID is computed
+// over: cid_v1_sha256(kCodecDagCbor, sha256(bytes)) is the record's CID.
+// Throws InvalidArgument naming the member ("embed.images[0].size") for what
+// the data model cannot hold: floats, integers beyond int64, a malformed
+// $link or $bytes, invalid UTF-8.
+std::vector<std::byte> dag_cbor_encode_json(const boost::json::value& value);
+
 }  // namespace atdata::atproto
