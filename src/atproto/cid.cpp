@@ -1,6 +1,8 @@
 #include "atdata/atproto/cid.hpp"
 
-#include <openssl/evp.h>
+// SHA256_Init & co. (see Sha256::Impl).
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include <cstdint>
 #include <cstring>
@@ -9,24 +11,23 @@
 
 namespace atdata::atproto {
 
+// OpenSSL's low-level SHA-256 interface (deprecated in 3.0 but kept) runs the
+// same assembly as EVP without its per-call provider dispatch and context
+// allocation, which cost more than hashing a typical repository block.
 struct Sha256::Impl {
-  EVP_MD_CTX* ctx = nullptr;
-  ~Impl() { EVP_MD_CTX_free(ctx); }
+  SHA256_CTX ctx;
 };
 
 Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
-  impl_->ctx = EVP_MD_CTX_new();
-  if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1) {
-    throw Error("sha256: OpenSSL EVP_DigestInit_ex failed");
-  }
+  if (SHA256_Init(&impl_->ctx) != 1) throw Error("sha256: OpenSSL SHA256_Init failed");
 }
 Sha256::~Sha256() = default;
 Sha256::Sha256(Sha256&&) noexcept = default;
 Sha256& Sha256::operator=(Sha256&&) noexcept = default;
 
 void Sha256::update(std::span<const std::byte> data) {
-  if (!data.empty() && EVP_DigestUpdate(impl_->ctx, data.data(), data.size()) != 1) {
-    throw Error("sha256: OpenSSL EVP_DigestUpdate failed");
+  if (!data.empty() && SHA256_Update(&impl_->ctx, data.data(), data.size()) != 1) {
+    throw Error("sha256: OpenSSL SHA256_Update failed");
   }
 }
 void Sha256::update(std::string_view data) {
@@ -35,18 +36,20 @@ void Sha256::update(std::string_view data) {
 
 Sha256Digest Sha256::finish() {
   Sha256Digest out{};
-  unsigned int n = 0;
-  if (EVP_DigestFinal_ex(impl_->ctx, reinterpret_cast<unsigned char*>(out.data()), &n) != 1 ||
-      n != out.size()) {
-    throw Error("sha256: OpenSSL EVP_DigestFinal_ex failed");
+  if (SHA256_Final(reinterpret_cast<unsigned char*>(out.data()), &impl_->ctx) != 1) {
+    throw Error("sha256: OpenSSL SHA256_Final failed");
   }
   return out;
 }
 
 Sha256Digest sha256(std::span<const std::byte> data) {
-  Sha256 h;
-  h.update(data);
-  return h.finish();
+  SHA256_CTX ctx;
+  Sha256Digest out{};
+  if (SHA256_Init(&ctx) != 1 || SHA256_Update(&ctx, data.data(), data.size()) != 1 ||
+      SHA256_Final(reinterpret_cast<unsigned char*>(out.data()), &ctx) != 1) {
+    throw Error("sha256: OpenSSL SHA256 failed");
+  }
+  return out;
 }
 
 namespace {

@@ -27,6 +27,20 @@ TEST(Cid, IncrementalHashEqualsOneShot) {
   EXPECT_EQ(cid_v1_sha256(kCodecRaw, h.finish()), raw_cid(tar));
 }
 
+// Every length around the padding boundaries (55/56/63/64 bytes and their
+// multiples), one-shot and in pieces.
+TEST(Cid, OneShotEqualsIncrementalAtEveryLength) {
+  std::string data(1100, '\0');
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 131 + 7) % 251);
+  for (std::size_t n = 0; n <= data.size(); n += (n < 300 ? 1 : 37)) {
+    const std::string_view part(data.data(), n);
+    Sha256 h;
+    h.update(part.substr(0, n / 3));
+    h.update(part.substr(n / 3));
+    ASSERT_EQ(sha256(std::as_bytes(std::span(part.data(), part.size()))), h.finish()) << "length " << n;
+  }
+}
+
 TEST(Cid, KnownVectors) {
   EXPECT_EQ(raw_cid(std::string_view{}), "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku");
   Sha256 h;
