@@ -153,6 +153,7 @@ EventFrame decode_event_frame(std::span<const std::byte> frame, const FrameOptio
   }
   if (frame.empty()) throw DecodeError("event frame is empty", 0);
   EventFrame out;
+  out.bytes = frame;
   auto head = dag_cbor_decode_prefix(frame, options.limits);
   out.header = std::move(head.value);
   out.body_offset = head.end;
