@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs bench/ts/node_modules (@atproto/api, the reference client) from the
-# committed lockfile; a no-op when the lockfile has not changed.
+# Installs bench/ts/node_modules (@atproto/api, the reference client, and the
+# @atproto firehose packages used by firehose-*.js) from the committed
+# lockfile; a no-op when the lockfile has not changed.
 set -euo pipefail
 cd "$(dirname "$0")"
 want="$(sha256sum package-lock.json package.json | sha256sum | cut -d' ' -f1)"
