@@ -43,10 +43,33 @@ Sha256Digest Sha256::finish() {
   return out;
 }
 
+namespace {
+// One-shot hashing runs per MST key and per CAR block: fetching the digest
+// implementation and allocating a context on every call cost more than
+// hashing a short key, so both are made once (per thread for the context).
+const EVP_MD* sha256_md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md ? md : EVP_sha256();
+}
+struct ThreadCtx {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ThreadCtx() = default;
+  ThreadCtx(const ThreadCtx&) = delete;
+  ThreadCtx& operator=(const ThreadCtx&) = delete;
+  ~ThreadCtx() { EVP_MD_CTX_free(ctx); }
+};
+}  // namespace
+
 Sha256Digest sha256(std::span<const std::byte> data) {
-  Sha256 h;
-  h.update(data);
-  return h.finish();
+  thread_local ThreadCtx t;
+  Sha256Digest out{};
+  unsigned int n = 0;
+  if (!t.ctx || EVP_DigestInit_ex(t.ctx, sha256_md(), nullptr) != 1 ||
+      (!data.empty() && EVP_DigestUpdate(t.ctx, data.data(), data.size()) != 1) ||
+      EVP_DigestFinal_ex(t.ctx, reinterpret_cast<unsigned char*>(out.data()), &n) != 1 || n != out.size()) {
+    throw Error("sha256: OpenSSL digest failed");
+  }
+  return out;
 }
 
 namespace {
