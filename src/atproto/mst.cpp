@@ -375,9 +375,10 @@ void mst_prove(const BlockMap& blocks, Bytes root, std::string_view path, std::o
   }
   const std::string p(path);
   if (expected) {
-    if (!found)
+    if (!found) {
       throw VerifyError(Check::mst_proof, p,
                         p + " is not in the tree, the op says " + format_binary_cid(*expected));
+    }
     if (!same_bytes(*found, *expected)) {
       throw VerifyError(Check::mst_proof, p,
                         p + " is " + format_binary_cid(*found) + " in the tree, the op says " +

@@ -158,6 +158,7 @@ TEST(Mst, RootOfKnownTrees) {
     std::vector<std::string> keys;
     for (const auto& k : t.at("keys").as_array()) keys.emplace_back(k.as_string());
     std::vector<MstEntryView> entries;
+    entries.reserve(keys.size());
     for (const auto& k : keys) entries.push_back({k, leaf});
     EXPECT_EQ(format_binary_cid(mst_root_of(entries)), t.at("root").as_string()) << t.at("name").as_string();
   }
@@ -172,6 +173,7 @@ TEST(Mst, RootOfCommitProofFixtures) {
     for (const auto& k : fx.at("keys").as_array()) keys.emplace(k.as_string());
     auto root = [&] {
       std::vector<MstEntryView> entries;
+      entries.reserve(keys.size());
       for (const auto& k : keys) entries.push_back({k, leaf});
       auto built = mst_build(entries, false);
       // The built tree reads back, and every node is canonical DAG-CBOR.
@@ -425,6 +427,7 @@ const std::vector<std::byte>& leaf() {
 std::vector<std::byte> node_bytes(const std::optional<std::vector<std::byte>>& l,
                                   const std::vector<RawEntry>& es) {
   std::vector<DagCborValue> items;
+  items.reserve(es.size());
   for (const auto& e : es) {
     items.push_back(DagCborValue::make_map(
         {"k", "p", "t", "v"},
