@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "atdata/atproto/cid.hpp"
 #include "atdata/atproto/dag_cbor.hpp"
@@ -531,6 +533,289 @@ MstBuild mst_build(std::span<const MstEntryView> entries, bool nsid_collections)
 
 std::vector<std::byte> mst_root_of(std::span<const MstEntryView> entries, bool nsid_collections) {
   return mst_build(entries, nsid_collections).root;
+}
+
+}  // namespace atdata::atproto
+
+// ---- inverting a commit on its partial tree ------------------------------------
+
+namespace atdata::atproto {
+namespace {
+
+struct LNode;
+
+// A subtree link: unloaded (its CID), loaded (the node, edited in memory) or
+// null (neither).
+struct Child {
+  std::vector<std::byte> cid;
+  std::unique_ptr<LNode> node;
+  bool null() const noexcept { return cid.empty() && !node; }
+};
+
+struct LEntry {
+  std::string key;
+  std::vector<std::byte> value;
+  Child right;
+};
+
+struct LNode {
+  unsigned layer = 0;
+  Child left;
+  std::vector<LEntry> entries;
+};
+
+class Editor {
+ public:
+  Editor(const BlockMap& blocks, const MstLimits& limits) : blocks_(blocks), limits_(limits) {}
+
+  // Loads `c` (non-null) as a node at `layer` (nullopt: the root).
+  LNode& load(Child& c, std::optional<unsigned> layer) {
+    if (c.node) return *c.node;
+    parse_node(c.cid, atdata::atproto::load(blocks_, c.cid), layer, limits_, scratch_);
+    auto n = std::make_unique<LNode>();
+    n->layer = scratch_.layer;
+    n->left.cid.assign(scratch_.left.begin(), scratch_.left.end());
+    n->entries.reserve(scratch_.entries.size());
+    for (std::size_t i = 0; i < scratch_.entries.size(); ++i) {
+      LEntry e;
+      e.key.assign(scratch_.key(i));
+      e.value.assign(scratch_.entries[i].value.begin(), scratch_.entries[i].value.end());
+      e.right.cid.assign(scratch_.entries[i].tree.begin(), scratch_.entries[i].tree.end());
+      n->entries.push_back(std::move(e));
+    }
+    c.cid.clear();
+    c.node = std::move(n);
+    return *c.node;
+  }
+
+  static std::size_t lower_bound(const LNode& n, std::string_view key) {
+    std::size_t i = 0;
+    while (i < n.entries.size() && n.entries[i].key < key) ++i;
+    return i;
+  }
+  static Child& child_before(LNode& n, std::size_t i) { return i == 0 ? n.left : n.entries[i - 1].right; }
+
+  static Child node_child(std::unique_ptr<LNode> n) {
+    Child c;
+    if (n->entries.empty() && n->left.null()) return c;  // nothing left: no node
+    c.node = std::move(n);
+    return c;
+  }
+
+  // A new subtree at `layer` holding only `key` (at `key_layer` <= layer),
+  // with empty intermediate nodes between.
+  static Child chain(unsigned layer, std::string_view key, Bytes value, unsigned key_layer) {
+    auto n = std::make_unique<LNode>();
+    n->layer = layer;
+    if (layer == key_layer) {
+      LEntry e;
+      e.key.assign(key);
+      e.value.assign(value.begin(), value.end());
+      n->entries.push_back(std::move(e));
+    } else {
+      n->left = chain(layer - 1, key, value, key_layer);
+    }
+    Child c;
+    c.node = std::move(n);
+    return c;
+  }
+
+  // Splits the subtree `c` at `layer` around `key` (not in it).
+  std::pair<Child, Child> split(Child c, unsigned layer, std::string_view key) {
+    if (c.null()) return {};
+    LNode& n = load(c, layer);
+    const std::size_t i = lower_bound(n, key);
+    std::pair<Child, Child> sub;
+    if (layer > 0) sub = split(std::move(child_before(n, i)), layer - 1, key);
+    auto a = std::make_unique<LNode>();
+    a->layer = layer;
+    if (i == 0) {
+      a->left = std::move(sub.first);
+    } else {
+      a->left = std::move(n.left);
+      for (std::size_t k = 0; k < i; ++k) a->entries.push_back(std::move(n.entries[k]));
+      a->entries.back().right = std::move(sub.first);
+    }
+    auto b = std::move(c.node);
+    b->entries.erase(b->entries.begin(), b->entries.begin() + static_cast<std::ptrdiff_t>(i));
+    b->left = std::move(sub.second);
+    return {node_child(std::move(a)), node_child(std::move(b))};
+  }
+
+  // Joins two adjacent subtrees at `layer` (all of `a` sorts before `b`).
+  Child merge(Child a, Child b, unsigned layer) {
+    if (a.null()) return b;
+    if (b.null()) return a;
+    LNode& na = load(a, layer);
+    LNode& nb = load(b, layer);
+    Child& last = na.entries.empty() ? na.left : na.entries.back().right;
+    Child mid = layer > 0 ? merge(std::move(last), std::move(nb.left), layer - 1) : Child{};
+    last = std::move(mid);
+    for (auto& e : nb.entries) na.entries.push_back(std::move(e));
+    return a;
+  }
+
+  void put(Child& t, unsigned layer, std::string_view key, Bytes value, unsigned key_layer) {
+    if (t.null()) {
+      t = chain(layer, key, value, key_layer);
+      return;
+    }
+    LNode& n = load(t, layer);
+    const std::size_t i = lower_bound(n, key);
+    if (key_layer == layer) {
+      if (i < n.entries.size() && n.entries[i].key == key) {
+        n.entries[i].value.assign(value.begin(), value.end());
+        return;
+      }
+      Child& before = child_before(n, i);
+      auto halves = layer > 0 ? split(std::move(before), layer - 1, key) : std::pair<Child, Child>{};
+      child_before(n, i) = std::move(halves.first);
+      LEntry e;
+      e.key.assign(key);
+      e.value.assign(value.begin(), value.end());
+      e.right = std::move(halves.second);
+      n.entries.insert(n.entries.begin() + static_cast<std::ptrdiff_t>(i), std::move(e));
+      return;
+    }
+    put(child_before(n, i), layer - 1, key, value, key_layer);
+  }
+
+  // False when `key` is not in the subtree.
+  bool remove(Child& t, unsigned layer, std::string_view key) {
+    if (t.null()) return false;
+    LNode& n = load(t, layer);
+    const std::size_t i = lower_bound(n, key);
+    bool found = true;
+    if (i < n.entries.size() && n.entries[i].key == key) {
+      Child right = std::move(n.entries[i].right);
+      Child left = std::move(child_before(n, i));
+      Child joined = layer > 0 ? merge(std::move(left), std::move(right), layer - 1) : Child{};
+      n.entries.erase(n.entries.begin() + static_cast<std::ptrdiff_t>(i));
+      child_before(n, i) = std::move(joined);
+    } else if (layer == 0) {
+      return false;
+    } else {
+      found = remove(child_before(n, i), layer - 1, key);
+    }
+    if (n.entries.empty() && n.left.null()) t = Child{};
+    return found;
+  }
+
+  // Root operations: the root's layer follows its keys.
+  void put_root(Child& root, std::string_view key, Bytes value) {
+    const unsigned kl = mst_key_layer(key);
+    LNode& r = load(root, std::nullopt);
+    if (r.entries.empty() && r.left.null()) {
+      root = chain(kl, key, value, kl);
+      return;
+    }
+    if (kl <= r.layer) {
+      put(root, r.layer, key, value, kl);
+      return;
+    }
+    const unsigned old = r.layer;
+    auto halves = split(std::move(root), old, key);
+    for (unsigned l = old + 1; l < kl; ++l) {
+      for (Child* h : {&halves.first, &halves.second}) {
+        if (h->null()) continue;
+        auto up = std::make_unique<LNode>();
+        up->layer = l;
+        up->left = std::move(*h);
+        h->node = std::move(up);
+      }
+    }
+    auto top = std::make_unique<LNode>();
+    top->layer = kl;
+    top->left = std::move(halves.first);
+    LEntry e;
+    e.key.assign(key);
+    e.value.assign(value.begin(), value.end());
+    e.right = std::move(halves.second);
+    top->entries.push_back(std::move(e));
+    root = Child{};
+    root.node = std::move(top);
+  }
+
+  bool remove_root(Child& root, std::string_view key) {
+    const unsigned layer = load(root, std::nullopt).layer;
+    const bool found = remove(root, layer, key);
+    // The top of the tree must not be an empty node linking down.
+    while (!root.null()) {
+      LNode& r = load(root, std::nullopt);
+      if (!r.entries.empty() || r.left.null()) break;
+      Child down = std::move(r.left);
+      load(down, r.layer - 1);
+      root = std::move(down);
+    }
+    if (root.null()) root.node = std::make_unique<LNode>();  // the empty tree
+    return found;
+  }
+
+  // CID of `c` (empty for null), encoding loaded nodes.
+  static std::vector<std::byte> cid(Child& c) {
+    if (!c.node) return c.cid;
+    LNode& n = *c.node;
+    std::vector<std::byte> left = cid(n.left);
+    std::vector<std::vector<std::byte>> trees;
+    trees.reserve(n.entries.size());
+    for (auto& e : n.entries) trees.push_back(cid(e.right));
+    std::vector<std::byte> d;
+    d.push_back(std::byte{0xa2});
+    put_field(d, 'e');
+    put_head(d, 4, n.entries.size());
+    std::string_view prev;
+    for (std::size_t k = 0; k < n.entries.size(); ++k) {
+      const std::string_view key = n.entries[k].key;
+      std::size_t p = 0;
+      while (p < prev.size() && p < key.size() && prev[p] == key[p]) ++p;
+      d.push_back(std::byte{0xa4});
+      put_field(d, 'k');
+      put_head(d, 2, key.size() - p);
+      for (const char ch : key.substr(p)) d.push_back(static_cast<std::byte>(ch));
+      put_field(d, 'p');
+      put_head(d, 0, p);
+      put_field(d, 't');
+      put_link(d, trees[k]);
+      put_field(d, 'v');
+      put_link(d, n.entries[k].value);
+      prev = key;
+    }
+    put_field(d, 'l');
+    put_link(d, left);
+    const auto digest = sha256(d);
+    std::vector<std::byte> out = {std::byte{0x01}, std::byte{0x71}, std::byte{0x12}, std::byte{0x20}};
+    out.insert(out.end(), digest.begin(), digest.end());
+    return out;
+  }
+
+ private:
+  const BlockMap& blocks_;
+  const MstLimits& limits_;
+  Node scratch_;
+};
+
+}  // namespace
+
+std::vector<std::byte> mst_invert(const BlockMap& blocks, Bytes root, std::span<const MstOp> ops,
+                                  const MstLimits& limits) {
+  Editor ed(blocks, limits);
+  Child tree;
+  tree.cid.assign(root.begin(), root.end());
+  for (const auto& op : ops) {
+    const std::string path(op.path);
+    try {
+      if (op.prev) {
+        ed.put_root(tree, op.path, *op.prev);
+      } else if (!ed.remove_root(tree, op.path)) {
+        throw VerifyError(Check::mst_proof, path, path + " is created by the commit but not in its tree");
+      }
+    } catch (const VerifyError& e) {
+      if (e.check() != Check::block_missing) throw;
+      throw VerifyError(Check::mst_proof, path,
+                        "cannot invert the op on " + path + ": MST node " + e.subject() + " is missing");
+    }
+  }
+  return Editor::cid(tree);
 }
 
 }  // namespace atdata::atproto

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <random>
 #include <set>
@@ -52,6 +54,7 @@ struct Op {
   std::string action;
   std::string path;
   std::optional<std::vector<std::byte>> cid;
+  std::optional<std::vector<std::byte>> prev;
 };
 
 // One #commit frame: owns its bytes; the BlockMap and roots view them.
@@ -63,7 +66,20 @@ struct CommitFrame {
   std::vector<CarBlock> car_blocks;
   std::vector<std::byte> commit;
   std::vector<std::byte> data;
+  std::optional<std::vector<std::byte>> prev_data;
   std::vector<Op> ops;
+
+  std::vector<MstOp> mst_ops() const {
+    std::vector<MstOp> out;
+    for (const auto& o : ops) {
+      MstOp m;
+      m.path = o.path;
+      if (o.cid) m.cid = Bytes(*o.cid);
+      if (o.prev) m.prev = Bytes(*o.prev);
+      out.push_back(m);
+    }
+    return out;
+  }
 };
 
 std::vector<std::unique_ptr<CommitFrame>> commit_frames() {
@@ -86,6 +102,10 @@ std::vector<std::unique_ptr<CommitFrame>> commit_frames() {
     const auto commit = dag_cbor_decode(*commit_block);
     const auto data = commit.find("data")->as_link();
     f->data.assign(data.begin(), data.end());
+    if (const auto* pd = f->body.find("prevData"); pd && !pd->is_null()) {
+      const auto l = pd->as_link();
+      f->prev_data = std::vector<std::byte>(l.begin(), l.end());
+    }
     for (const auto& op : f->body.find("ops")->items()) {
       Op o;
       o.action = std::string(op.find("action")->as_text());
@@ -93,6 +113,10 @@ std::vector<std::unique_ptr<CommitFrame>> commit_frames() {
       if (const auto* c = op.find("cid"); c && !c->is_null()) {
         const auto l = c->as_link();
         o.cid = std::vector<std::byte>(l.begin(), l.end());
+      }
+      if (const auto* c = op.find("prev"); c && !c->is_null()) {
+        const auto l = c->as_link();
+        o.prev = std::vector<std::byte>(l.begin(), l.end());
       }
       f->ops.push_back(std::move(o));
     }
@@ -671,6 +695,152 @@ TEST(Mst, DepthLimit) {
         t->blocks, t->built.root, [](std::string_view, Bytes) {}, lim);
   });
   EXPECT_EQ(e.check(), Check::mst);
+}
+
+// ---- inversion (sync v1.1) ------------------------------------------------------
+
+TEST(Mst, FirehoseCommitsInvertToPrevData) {
+  std::size_t checked = 0;
+  for (const auto& f : commit_frames()) {
+    if (!f->prev_data) continue;
+    SCOPED_TRACE(f->name);
+    const auto ops = f->mst_ops();
+    EXPECT_EQ(format_binary_cid(mst_invert(f->blocks, f->data, ops)), format_binary_cid(*f->prev_data));
+    if (ops.size() > 1) {
+      // Leaving an op out gives another tree.
+      const std::vector<MstOp> fewer(ops.begin() + 1, ops.end());
+      EXPECT_NE(mst_invert(f->blocks, f->data, fewer), *f->prev_data);
+    }
+    ++checked;
+  }
+  EXPECT_GE(checked, 14u);
+}
+
+TEST(Mst, InvertNeedsItsBlocks) {
+  std::size_t failures = 0;
+  for (const auto& f : commit_frames()) {
+    if (!f->prev_data || f->ops.empty()) continue;
+    const auto ops = f->mst_ops();
+    for (const auto& b : f->car_blocks) {
+      const auto m = without(*f, b.cid);
+      try {
+        const auto got = mst_invert(m, f->data, ops);
+        // Off the path: the same answer.
+        EXPECT_EQ(got, *f->prev_data) << f->name;
+      } catch (const VerifyError& e) {
+        EXPECT_EQ(e.check(), Check::mst_proof) << e.what();
+        EXPECT_NE(std::string(e.what()).find("missing"), std::string::npos) << e.what();
+        ++failures;
+      }
+    }
+  }
+  EXPECT_GE(failures, 14u);
+}
+
+TEST(Mst, InvertCommitProofFixtures) {
+  const auto j = read_json("commit-proof-fixtures.json");
+  MstLimits lim;
+  lim.nsid_collections = false;
+  for (const auto& fx : j.as_array()) {
+    const std::string comment(fx.at("comment").as_string());
+    const auto leaf = bin_cid(fx.at("leafValue").as_string());
+    std::set<std::string> keys;
+    for (const auto& k : fx.at("keys").as_array()) keys.emplace(k.as_string());
+    std::vector<std::string> adds, dels;
+    for (const auto& k : fx.at("adds").as_array()) adds.emplace_back(k.as_string());
+    for (const auto& k : fx.at("dels").as_array()) dels.emplace_back(k.as_string());
+    for (const auto& k : adds) keys.insert(k);
+    for (const auto& k : dels) keys.erase(k);
+    std::vector<MstEntryView> entries;
+    entries.reserve(keys.size());
+    for (const auto& k : keys) entries.push_back({k, leaf});
+    const auto after = mst_build(entries, false);
+    ASSERT_EQ(format_binary_cid(after.root), fx.at("rootAfterCommit").as_string()) << comment;
+    BlockMap m;
+    for (const auto& b : after.blocks) m.insert(b.cid, b.data);
+    std::vector<MstOp> ops;
+    for (const auto& k : adds) {
+      MstOp o;
+      o.path = k;
+      o.cid = Bytes(leaf);
+      ops.push_back(o);
+    }
+    for (const auto& k : dels) {
+      MstOp o;
+      o.path = k;
+      o.prev = Bytes(leaf);
+      ops.push_back(o);
+    }
+    EXPECT_EQ(format_binary_cid(mst_invert(m, after.root, ops, lim)), fx.at("rootBeforeCommit").as_string())
+        << comment;
+  }
+}
+
+TEST(Mst, InvertMatchesRebuildOnRandomCommits) {
+  std::mt19937_64 rng(7);
+  const char* colls[] = {"app.bsky.feed.post", "app.bsky.feed.like"};
+  auto rand_key = [&] {
+    return std::string(colls[rng() % 2]) + "/3k" + std::to_string(rng() % 1000000000ULL);
+  };
+  auto value_of = [](const std::string& s) {
+    return cid_of(std::span(reinterpret_cast<const std::byte*>(s.data()), s.size()));
+  };
+  for (int round = 0; round < 40; ++round) {
+    std::map<std::string, std::vector<std::byte>> before;
+    const std::size_t n = rng() % 300;
+    while (before.size() < n) {
+      auto k = rand_key();
+      before[k] = value_of(k);
+    }
+    // A commit: creates, updates and deletes of distinct paths.
+    auto after = before;
+    std::vector<std::string> paths;
+    std::vector<Op> ops;
+    const std::size_t nops = 1 + rng() % 8;
+    std::set<std::string> touched;
+    for (std::size_t i = 0; i < nops; ++i) {
+      const auto roll = rng() % 3;
+      Op op;
+      if (roll == 0 || after.empty()) {
+        op.path = rand_key();
+      } else {
+        auto it = after.begin();
+        std::advance(it, static_cast<std::ptrdiff_t>(rng() % after.size()));
+        op.path = it->first;
+      }
+      if (!touched.insert(op.path).second) continue;
+      const auto it = before.find(op.path);
+      if (it != before.end()) op.prev = it->second;
+      if (roll == 2 && op.prev) {
+        after.erase(op.path);
+      } else {
+        op.cid = value_of(op.path + "v2");
+        after[op.path] = *op.cid;
+      }
+      ops.push_back(std::move(op));
+    }
+    auto build = [](const std::map<std::string, std::vector<std::byte>>& m) {
+      std::vector<MstEntryView> e;
+      e.reserve(m.size());
+      for (const auto& [k, v] : m) e.push_back({k, v});
+      return mst_build(e);
+    };
+    const auto t_before = build(before);
+    const auto t_after = build(after);
+    BlockMap blocks;
+    for (const auto& b : t_after.blocks) blocks.insert(b.cid, b.data);
+    std::vector<MstOp> mops;
+    for (const auto& o : ops) {
+      MstOp m;
+      m.path = o.path;
+      if (o.cid) m.cid = Bytes(*o.cid);
+      if (o.prev) m.prev = Bytes(*o.prev);
+      mops.push_back(m);
+    }
+    std::shuffle(mops.begin(), mops.end(), rng);
+    EXPECT_EQ(format_binary_cid(mst_invert(blocks, t_after.root, mops)), format_binary_cid(t_before.root))
+        << "round " << round;
+  }
 }
 
 }  // namespace

@@ -117,4 +117,22 @@ MstBuild mst_build(std::span<const MstEntryView> entries, bool nsid_collections 
 // Root CID only (same as mst_build(...).root).
 std::vector<std::byte> mst_root_of(std::span<const MstEntryView> entries, bool nsid_collections = true);
 
+// One operation of a commit, for mst_invert: `cid` the record after it
+// (nullopt for a delete), `prev` the record before it (nullopt for a create).
+struct MstOp {
+  std::string_view path;
+  std::optional<std::span<const std::byte>> cid;
+  std::optional<std::span<const std::byte>> prev;
+};
+
+// The root CID the tree under `root` had before `ops`: each op is undone on
+// the tree (a create removed, an update or delete put back to `prev`),
+// reading only the nodes that needs, so it runs on the partial tree of a
+// firehose #commit. Comparing the result with the commit's `prevData` proves
+// the commit's ops are the whole change (sync v1.1 "inductive" check). A node
+// the inversion needs that is missing, or a created path that is not in the
+// tree, is VerifyError(Check::mst_proof, path, ...).
+std::vector<std::byte> mst_invert(const BlockMap& blocks, std::span<const std::byte> root,
+                                  std::span<const MstOp> ops, const MstLimits& limits = {});
+
 }  // namespace atdata::atproto
