@@ -223,7 +223,20 @@ void parse_node(Bytes cid, Bytes data, std::optional<unsigned> expected_layer, c
     node.left = r.link("field 'l'", true);
     if (!r.at_end()) throw Malformed{"bytes after the node"};
   } catch (const Malformed& m) {
-    (void)dag_cbor_decode(data);  // DecodeError when the bytes are not canonical DAG-CBOR
+    try {
+      (void)dag_cbor_decode(data);
+    } catch (const DecodeError& e) {
+      // Not canonical DAG-CBOR: still a DecodeError, naming the node.
+      std::string what = e.what();
+      if (e.offset()) {
+        const std::string suffix = " (at byte " + std::to_string(*e.offset()) + ")";
+        if (what.size() >= suffix.size() &&
+            what.compare(what.size() - suffix.size(), suffix.size(), suffix) == 0) {
+          what.resize(what.size() - suffix.size());
+        }
+      }
+      throw DecodeError("MST node " + format_binary_cid(cid) + ": " + what, e.offset());
+    }
     bad_node(cid, "not an MST node (" + m.reason + ")");
   }
 
@@ -803,6 +816,9 @@ std::vector<std::byte> mst_invert(const BlockMap& blocks, Bytes root, std::span<
   tree.cid.assign(root.begin(), root.end());
   for (const auto& op : ops) {
     const std::string path(op.path);
+    if (!is_valid_mst_key(op.path, limits.nsid_collections)) {
+      throw VerifyError(Check::mst_proof, path, "'" + path + "' is not a repo path");
+    }
     try {
       if (op.prev) {
         ed.put_root(tree, op.path, *op.prev);

@@ -647,7 +647,13 @@ TEST(Mst, MalformedNodesAreRejected) {
       }
     }
     const auto r = s.add(bad);
-    EXPECT_THROW(mst_walk(s.map, r, [](std::string_view, Bytes) {}), DecodeError);
+    try {
+      mst_walk(s.map, r, [](std::string_view, Bytes) {});
+      ADD_FAILURE() << "non-canonical node accepted";
+    } catch (const DecodeError& e) {
+      EXPECT_NE(std::string(e.what()).find(format_binary_cid(r)), std::string::npos) << e.what();
+      EXPECT_TRUE(e.offset());
+    }
     EXPECT_THROW(mst_get(s.map, r, low[0]), DecodeError);
   }
 }
@@ -773,6 +779,14 @@ TEST(Mst, InvertCommitProofFixtures) {
     }
     EXPECT_EQ(format_binary_cid(mst_invert(m, after.root, ops, lim)), fx.at("rootBeforeCommit").as_string())
         << comment;
+    // An op on a path that is not a repo path is refused, not inverted.
+    MstOp bad;
+    bad.path = "not a path";
+    bad.prev = Bytes(leaf);
+    ops.push_back(bad);
+    const auto e = verify_error([&] { mst_invert(m, after.root, ops, lim); });
+    EXPECT_EQ(e.check(), Check::mst_proof);
+    EXPECT_EQ(e.subject(), "not a path");
   }
 }
 

@@ -57,7 +57,8 @@ bool is_valid_mst_key(std::string_view key, bool nsid_collection = true) noexcep
 
 // Called for each (key, value CID) in key order. The views are valid during
 // the call only (the key is rebuilt in a reused buffer, the CID points into
-// the node block).
+// the node block). Non-owning, like a function reference: the callable must
+// outlive the call it is passed to, as a lambda argument does.
 class MstVisitor {
  public:
   template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, MstVisitor>>>
