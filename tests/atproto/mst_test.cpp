@@ -703,6 +703,31 @@ TEST(Mst, DepthLimit) {
   EXPECT_EQ(e.check(), Check::mst);
 }
 
+TEST(Mst, CorruptedNodesGiveTypedErrors) {
+  // Random byte damage to one node (kept under its old CID, as an unverified
+  // store would): every outcome is a result or an atdata::Error, never a crash.
+  const auto t = big_tree(300);
+  std::mt19937_64 rng(3);
+  std::size_t errors = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    const auto& victim = t->built.blocks[rng() % t->built.blocks.size()];
+    std::vector<std::byte> bad = victim.data;
+    const int flips = 1 + static_cast<int>(rng() % 3);
+    for (int k = 0; k < flips; ++k) bad[rng() % bad.size()] ^= static_cast<std::byte>(1u << (rng() % 8));
+    if (rng() % 4 == 0) bad.resize(rng() % bad.size());
+    BlockMap m;
+    for (const auto& b : t->built.blocks) m.insert(b.cid, &b == &victim ? Bytes(bad) : Bytes(b.data));
+    try {
+      std::size_t n = 0;
+      mst_walk(m, t->built.root, [&](std::string_view, Bytes) { ++n; });
+      (void)mst_get(m, t->built.root, t->keys[rng() % t->keys.size()]);
+    } catch (const Error&) {
+      ++errors;
+    }
+  }
+  EXPECT_GT(errors, 2500u);
+}
+
 // ---- inversion (sync v1.1) ------------------------------------------------------
 
 TEST(Mst, FirehoseCommitsInvertToPrevData) {
