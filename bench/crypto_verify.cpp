@@ -7,10 +7,10 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <benchmark/benchmark.h>
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
-#include <openssl/crypto.h>
 #include <openssl/obj_mac.h>
 
 #include <atomic>
@@ -107,8 +107,8 @@ struct Fixture {
 
 void report_allocs(benchmark::State& state, std::size_t before) {
   if (!g_hooked) state.SkipWithError("OpenSSL allocator hooks not installed");
-  state.counters["allocs/op"] = benchmark::Counter(
-      static_cast<double>(g_allocs.load() - before) / static_cast<double>(state.iterations()));
+  state.counters["allocs/op"] = benchmark::Counter(static_cast<double>(g_allocs.load() - before) /
+                                                   static_cast<double>(state.iterations()));
 }
 
 void BM_PublicKeyVerify(benchmark::State& state, Curve curve) {

@@ -88,7 +88,9 @@ TEST(Commit, EveryFixtureCommitDecodesAndVerifies) {
     EXPECT_NO_THROW(check_commit_did(c, fc.repo));
 
     // The other account's key does not verify it.
-    for (const auto& [did, other] : keys) {
+    for (const auto& entry : keys) {
+      const std::string& did = entry.first;
+      const PublicKey& other = entry.second;
       if (did == fc.repo) continue;
       expect_verify_error([&] { verify_commit_signature(c, other); }, VerifyError::Check::signature, fc.repo);
       expect_verify_error([&] { check_commit_did(c, did); }, VerifyError::Check::commit, "did");

@@ -4,7 +4,10 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "atdata/core/detail/text_codecs.hpp"
@@ -42,8 +45,8 @@ void expect_key_error_(F&& f, std::string_view needle) {
 }
 
 std::string multikey_of(const std::vector<std::uint8_t>& prefix, std::span<const std::byte> point) {
-  std::vector<std::byte> p;
-  for (auto b : prefix) p.push_back(std::byte{b});
+  std::vector<std::byte> p(prefix.size());
+  std::transform(prefix.begin(), prefix.end(), p.begin(), [](std::uint8_t b) { return std::byte{b}; });
   return "z" + base58_encode(concat({p, point}));
 }
 
@@ -352,6 +355,33 @@ TEST(SigningKey, CopiesShareOneParsedKey) {
     copy = key;
   }
   EXPECT_TRUE(copy->verify(as_span("m"), signer.sign(as_span("m"))));
+}
+
+TEST(SigningKey, OneKeyVerifiesFromManyThreads) {
+  for (Curve curve : {Curve::secp256k1, Curve::p256}) {
+    SCOPED_TRACE(std::string(curve_name(curve)));
+    TestSigner signer(curve);
+    const auto key = PublicKey::from_point(curve, signer.point());
+    std::vector<std::vector<std::byte>> sigs;
+    sigs.reserve(8);
+    for (int i = 0; i < 8; ++i) sigs.push_back(signer.sign(as_span(std::to_string(i))));
+    std::atomic<int> good{0}, bad{0};
+    std::vector<std::thread> threads;
+    threads.reserve(4);
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int round = 0; round < 10; ++round) {
+          for (int i = 0; i < 8; ++i) {
+            if (key.verify(as_span(std::to_string(i)), sigs[static_cast<std::size_t>(i)])) ++good;
+            if (key.verify(as_span(std::to_string(i + 1)), sigs[static_cast<std::size_t>(i)])) ++bad;
+          }
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(good.load(), 4 * 10 * 8);
+    EXPECT_EQ(bad.load(), 0);
+  }
 }
 
 }  // namespace
