@@ -129,6 +129,7 @@ Commit decode_commit(std::span<const std::byte> block) {
 
 Commit::Unsigned Commit::unsigned_parts() const noexcept {
   Unsigned u;
+  if (sig_entry_end_ == 0) return u;  // not made by decode_commit
   // Entry counts up to 23 are in the map header's low bits.
   u.map_header = std::byte{static_cast<unsigned char>(static_cast<unsigned>(block[0]) - 1)};
   u.before_sig = block.subspan(1, sig_entry_begin_ - 1);
@@ -139,6 +140,7 @@ Commit::Unsigned Commit::unsigned_parts() const noexcept {
 std::vector<std::byte> Commit::unsigned_bytes() const {
   const Unsigned u = unsigned_parts();
   std::vector<std::byte> out;
+  if (sig_entry_end_ == 0) return out;
   out.reserve(1 + u.before_sig.size() + u.after_sig.size());
   out.push_back(u.map_header);
   out.insert(out.end(), u.before_sig.begin(), u.before_sig.end());

@@ -179,6 +179,12 @@ TEST(Commit, MalformedCommitObjects) {
   long_header.insert(long_header.end(), fc.block.begin() + 1, fc.block.end());
   EXPECT_THROW(decode_commit(long_header), DecodeError);
   EXPECT_THROW(decode_commit(std::span(fc.block).first(fc.block.size() - 1)), DecodeError);
+  // A Commit not made by decode_commit has no unsigned bytes and no valid
+  // signature.
+  const Commit empty;
+  EXPECT_TRUE(empty.unsigned_bytes().empty());
+  expect_verify_error([&] { verify_commit_signature(empty, fixture_keys().begin()->second); },
+                      VerifyError::Check::signature, "");
 }
 
 TEST(Commit, PrevLinkAndAbsentPrev) {

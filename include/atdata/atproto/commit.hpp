@@ -43,7 +43,7 @@ class Commit {
   // The unsigned commit, which the signature covers, is the block with the
   // `sig` entry cut out and the map's entry count lowered by one: a one-byte
   // map header and two slices of the block, so neither re-encoding nor a
-  // copy is needed to hash it.
+  // copy is needed to hash it. Empty for a Commit not made by decode_commit.
   struct Unsigned {
     std::byte map_header{};
     std::span<const std::byte> before_sig;

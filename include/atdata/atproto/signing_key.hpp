@@ -34,10 +34,11 @@ enum class Curve {
 // "secp256k1" / "p256".
 std::string_view curve_name(Curve curve) noexcept;
 
-// Every parse function throws VerifyError(Check::key, <input>, <what is
+// Every parse function throws VerifyError(Check::key, <subject>, <what is
 // wrong>) for an unusable key: not "z"-prefixed base58btc, a character
 // outside the base58 alphabet, an unknown multicodec, a wrong length, a point
-// that is not on the curve.
+// that is not on the curve. The subject is the key text given (the DID for
+// from_did_document, "<curve> public key" for from_point).
 class PublicKey {
  public:
   // "did:key:z…": the Multikey value after "did:key:".
