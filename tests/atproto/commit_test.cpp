@@ -227,5 +227,40 @@ TEST(Commit, PrevLinkAndAbsentPrev) {
   }
 }
 
+TEST(Commit, EverySingleByteChangeIsRejected) {
+  // Every byte of a commit is either signed or part of the signature, and a
+  // canonical encoding has no equivalent spelling, so no changed byte can
+  // leave a commit that decodes and verifies.
+  const auto keys = fixture_keys();
+  const auto commits = fixture_commits();
+  for (std::size_t n = 0; n < commits.size(); n += 5) {
+    const auto& fc = commits[n];
+    SCOPED_TRACE(fc.name);
+    const auto& key = keys.at(fc.repo);
+    int decode_errors = 0, commit_errors = 0, signature_errors = 0;
+    for (std::size_t i = 0; i < fc.block.size(); ++i) {
+      for (unsigned char x : {0x01, 0x80, 0xff}) {
+        auto block = fc.block;
+        block[i] ^= std::byte{x};
+        try {
+          const Commit c = decode_commit(block);
+          check_commit_did(c, fc.repo);
+          verify_commit_signature(c, key);
+          ADD_FAILURE() << "byte " << i << " ^ " << int(x) << " accepted";
+        } catch (const DecodeError&) {
+          ++decode_errors;
+        } catch (const VerifyError& e) {
+          ASSERT_TRUE(e.check() == VerifyError::Check::commit || e.check() == VerifyError::Check::signature)
+              << e.what();
+          ++(e.check() == VerifyError::Check::commit ? commit_errors : signature_errors);
+        }
+      }
+    }
+    EXPECT_GT(decode_errors, 0);
+    EXPECT_GT(commit_errors, 0);
+    EXPECT_GT(signature_errors, 0);
+  }
+}
+
 }  // namespace
 }  // namespace atdata::atproto

@@ -384,5 +384,33 @@ TEST(SigningKey, OneKeyVerifiesFromManyThreads) {
   }
 }
 
+TEST(SigningKey, EverySingleCharacterChangeIsAnotherKeyOrRejected) {
+  TestSigner signer(Curve::secp256k1);
+  const auto key = PublicKey::from_point(Curve::secp256k1, signer.point());
+  const auto sig = signer.sign(as_span("m"));
+  const std::string did_key = key.did_key();
+  static constexpr std::string_view kAlphabet =
+      "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0OIl";
+  int rejected = 0, other_key = 0;
+  for (std::size_t i = 8; i < did_key.size(); ++i) {
+    for (char c : kAlphabet) {
+      if (c == did_key[i]) continue;
+      std::string changed = did_key;
+      changed[i] = c;
+      try {
+        const auto k = PublicKey::from_did_key(changed);
+        EXPECT_FALSE(k == key);
+        EXPECT_FALSE(k.verify(as_span("m"), sig)) << changed;
+        ++other_key;
+      } catch (const VerifyError& e) {
+        EXPECT_EQ(e.check(), VerifyError::Check::key);
+        ++rejected;
+      }
+    }
+  }
+  EXPECT_GT(rejected, 0);
+  EXPECT_GT(other_key, 0);
+}
+
 }  // namespace
 }  // namespace atdata::atproto
