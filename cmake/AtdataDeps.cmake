@@ -17,3 +17,6 @@ if(NOT TARGET xtl)
 endif()
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(libzstd REQUIRED IMPORTED_TARGET libzstd)
+# secp256k1 (K-256) signature verification, several times faster than
+# OpenSSL's generic prime-curve code for that curve.
+pkg_check_modules(libsecp256k1 REQUIRED IMPORTED_TARGET libsecp256k1)

@@ -88,4 +88,13 @@ bool is_valid_rkey(std::string_view s) noexcept {
   return true;
 }
 
+bool is_valid_tid(std::string_view s) noexcept {
+  static constexpr std::string_view kAlphabet = "234567abcdefghijklmnopqrstuvwxyz";
+  if (s.size() != 13 || kAlphabet.substr(0, 16).find(s[0]) == std::string_view::npos) return false;
+  for (char c : s) {
+    if (kAlphabet.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
 }  // namespace atdata::atproto

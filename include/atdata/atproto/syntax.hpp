@@ -20,6 +20,10 @@ bool is_valid_did(std::string_view s) noexcept;
 // leading/trailing hyphen), last label not starting with a digit; ≤ 253 chars.
 bool is_valid_handle(std::string_view s) noexcept;
 
+// TID (timestamp identifier, a repo `rev`): 13 chars of base32-sortable
+// [2-7a-z], the first in [2-7a-j] (the top bit of the 64-bit value is 0).
+bool is_valid_tid(std::string_view s) noexcept;
+
 // Record key: 1–512 chars of [A-Za-z0-9._:~-], not "." or "..".
 bool is_valid_rkey(std::string_view s) noexcept;
 
