@@ -33,8 +33,8 @@ struct CarCommit {
   Commit commit;
 };
 
-CarCommit read_car(const EventFrame& frame, std::span<const std::byte> car, std::span<const std::byte> commit_cid,
-                   const VerifierOptions& options) {
+CarCommit read_car(const EventFrame& frame, std::span<const std::byte> car,
+                   std::span<const std::byte> commit_cid, const VerifierOptions& options) {
   const std::uint64_t base = offset_in(frame, car);
   CarCommit out;
   std::vector<std::span<const std::byte>> roots;
@@ -53,18 +53,21 @@ CarCommit read_car(const EventFrame& frame, std::span<const std::byte> car, std:
   }
   if (commit_cid.empty()) {
     if (roots.size() != 1) {
-      throw VerifyError(Check::commit, "blocks", "the blocks CAR has " + std::to_string(roots.size()) +
-                                                     " roots; a #sync CAR has exactly one, its commit");
+      throw VerifyError(Check::commit, "blocks",
+                        "the blocks CAR has " + std::to_string(roots.size()) +
+                            " roots; a #sync CAR has exactly one, its commit");
     }
     commit_cid = roots.front();
   } else if (roots.size() != 1 || !same(roots.front(), commit_cid)) {
     throw VerifyError(Check::commit, "commit",
-                      "the blocks CAR's root is not the frame's commit " + format_binary_cid(commit_cid), base);
+                      "the blocks CAR's root is not the frame's commit " + format_binary_cid(commit_cid),
+                      base);
   }
   const auto block = out.blocks.find(commit_cid);
   if (!block) {
     throw VerifyError(Check::block_missing, format_binary_cid(commit_cid),
-                      "the commit block " + format_binary_cid(commit_cid) + " is not in the frame's blocks", base);
+                      "the commit block " + format_binary_cid(commit_cid) + " is not in the frame's blocks",
+                      base);
   }
   try {
     out.commit = decode_commit(*block);
@@ -82,8 +85,9 @@ CarCommit read_car(const EventFrame& frame, std::span<const std::byte> car, std:
 void check_commit(const Commit& commit, std::string_view did, std::string_view rev, const PublicKey* key) {
   check_commit_did(commit, did);
   if (commit.rev != rev) {
-    throw VerifyError(Check::commit, "rev",
-                      "the commit's rev " + std::string(commit.rev) + " is not the frame's rev " + std::string(rev));
+    throw VerifyError(
+        Check::commit, "rev",
+        "the commit's rev " + std::string(commit.rev) + " is not the frame's rev " + std::string(rev));
   }
   if (key) verify_commit_signature(commit, *key);
 }

@@ -101,7 +101,8 @@ class Keys {
 };
 
 json::value block_json(std::span<const std::byte> cid, std::span<const std::byte> data) {
-  if (cid.size() > 1 && static_cast<unsigned>(cid[1]) == kCodecDagCbor) return dag_cbor_to_json(dag_cbor_decode(data));
+  if (cid.size() > 1 && static_cast<unsigned>(cid[1]) == kCodecDagCbor)
+    return dag_cbor_to_json(dag_cbor_decode(data));
   return dag_cbor_to_json(DagCborValue::make_bytes(data));
 }
 
@@ -236,8 +237,9 @@ int run_repo(const std::vector<std::string>& args, std::ostream& out, std::ostre
     mst_walk(blocks, commit.data, [&](std::string_view key, std::span<const std::byte> cid) {
       const auto record = blocks.find(cid);
       if (!record) {
-        throw VerifyError(VerifyError::Check::block_missing, format_binary_cid(cid),
-                          "the record " + format_binary_cid(cid) + " of " + std::string(key) + " is not in the CAR");
+        throw VerifyError(
+            VerifyError::Check::block_missing, format_binary_cid(cid),
+            "the record " + format_binary_cid(cid) + " of " + std::string(key) + " is not in the CAR");
       }
       json::object line;
       const auto slash = key.find('/');

@@ -6,6 +6,7 @@
 #include "account.hpp"
 #include "cat.hpp"
 #include "common.hpp"
+#include "inspect.hpp"
 #include "load.hpp"
 #include "progress.hpp"
 #include "publish.hpp"
@@ -31,6 +32,9 @@ int main(int argc, char** argv) {
       "  load URL|AT_URI [--batch-size N] [--in-flight N]  read a dataset through the prefetching pipeline\n"
       "  publish-records COLLECTION FILE [...]             bulk-publish JSON-lines records\n"
       "  ls [REPO] [--schemas]                             same as dataset list / schema list\n"
+      "repositories and the event stream (decode and verify files, no network):\n"
+      "  frame FILE... [--did-doc FILE] [--no-verify]      event-stream frames as JSON lines\n"
+      "  repo FILE.car [--did-doc FILE]                    a repository export's records as JSON lines\n"
       "Credentials: ATDATA_HANDLE + ATDATA_PASSWORD, else ATDATA_SESSION, else the session saved by\n"
       "`atdata login` ($ATDATA_CONFIG_DIR, $XDG_CONFIG_HOME/atdata or ~/.config/atdata). ATDATA_PDS_URL\n"
       "and ATDATA_PLC_URL choose the servers. Exit status: 0 ok, 1 error, 2 usage, 3 not logged in or\n"
@@ -54,6 +58,8 @@ int main(int argc, char** argv) {
   if (cmd == "publish") return cli::run_publish(args, std::cout, std::cerr, progress);
   if (cmd == "publish-records") return cli::run_publish_records(args, std::cout, std::cerr, progress);
   if (cmd == "ls") return cli::run_ls(args, std::cout, std::cerr);
+  if (cmd == "frame") return cli::run_frame(args, std::cout, std::cerr);
+  if (cmd == "repo") return cli::run_repo(args, std::cout, std::cerr);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::cout << usage;
     return cli::kExitOk;

@@ -111,7 +111,7 @@ struct EventFrame {
   DagCborValue header;
   DagCborValue body;
   FrameEvent event;
-  std::size_t body_offset = 0;  // where the body starts in the frame
+  std::size_t body_offset = 0;       // where the body starts in the frame
   std::span<const std::byte> bytes;  // the whole frame
 
   // The event's sequence number (commit, sync, identity, account; also an
