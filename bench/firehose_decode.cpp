@@ -58,6 +58,7 @@ std::size_t decode_one(std::span<const std::byte> bytes) {
 }
 
 void run(const char* set, const std::vector<std::vector<std::byte>>& frames, double seconds) {
+  if (frames.empty()) return;
   std::size_t bytes_per_pass = 0;
   for (const auto& f : frames) bytes_per_pass += f.size();
   std::size_t sink = 0;

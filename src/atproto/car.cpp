@@ -1,6 +1,7 @@
 #include "atdata/atproto/car.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "atdata/atproto/cid.hpp"
@@ -60,6 +61,22 @@ CarReader::CarReader(std::span<const std::byte> car, CarOptions options) : car_(
                       0);
   }
   const auto hbytes = car_.subspan(hlen.end, static_cast<std::size_t>(hlen.value));
+  pos_ = hlen.end + static_cast<std::size_t>(hlen.value);
+  // The header every ATProto writer produces, one root: canonical DAG-CBOR
+  // {"roots": [CID], "version": 1}, 59 bytes with a 36-byte CID. Matched
+  // byte for byte it needs no decoding; anything else takes the full path.
+  static constexpr unsigned char kOneRootHead[] = {0xa2, 0x65, 'r',  'o',  'o',  't', 's',
+                                                   0x81, 0xd8, 0x2a, 0x58, 0x25, 0x00};
+  static constexpr unsigned char kVersionOne[] = {0x67, 'v', 'e', 'r', 's', 'i', 'o', 'n', 0x01};
+  if (hbytes.size() == sizeof kOneRootHead + 36 + sizeof kVersionOne &&
+      std::memcmp(hbytes.data(), kOneRootHead, sizeof kOneRootHead) == 0 &&
+      std::memcmp(hbytes.data() + sizeof kOneRootHead + 36, kVersionOne, sizeof kVersionOne) == 0) {
+    const auto root = hbytes.subspan(sizeof kOneRootHead, 36);
+    if (parse_binary_cid_v1_sha256(root)) {
+      roots_.push_back(root);
+      return;
+    }
+  }
   DagCborValue header;
   try {
     header = dag_cbor_decode(hbytes, options_.limits);
@@ -81,7 +98,6 @@ CarReader::CarReader(std::span<const std::byte> car, CarOptions options) : car_(
     if (!parse_binary_cid_v1_sha256(r.as_link())) throw bad("a root is not a CIDv1 sha2-256");
     roots_.push_back(r.as_link());
   }
-  pos_ = hlen.end + static_cast<std::size_t>(hlen.value);
 }
 
 std::optional<CarBlock> CarReader::next() {

@@ -151,6 +151,15 @@ std::optional<std::uint64_t> read_varint(std::span<const std::byte> bin, std::si
 }  // namespace
 
 std::optional<ParsedCid> parse_binary_cid_v1_sha256(std::span<const std::byte> bin) {
+  // Every CID ATProto writes is one of two 36-byte forms; check those without
+  // the varint loop (this runs for every link of every block).
+  if (bin.size() == 36 && bin[0] == std::byte{0x01} && bin[2] == std::byte{0x12} &&
+      bin[3] == std::byte{0x20} && (bin[1] == std::byte{kCodecDagCbor} || bin[1] == std::byte{kCodecRaw})) {
+    ParsedCid out;
+    out.codec = static_cast<unsigned>(bin[1]);
+    std::memcpy(out.digest.data(), bin.data() + 4, 32);
+    return out;
+  }
   std::size_t pos = 0;
   auto version = read_varint(bin, pos);
   if (!version || *version != 1) return std::nullopt;

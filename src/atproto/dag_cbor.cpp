@@ -48,7 +48,7 @@ bool key_less(std::string_view a, std::string_view b) {
 DagCborValue DagCborValue::make_bool(bool b) {
   DagCborValue v;
   v.kind_ = Kind::boolean;
-  v.bool_ = b;
+  v.int_ = b ? 1 : 0;
   return v;
 }
 DagCborValue DagCborValue::make_int(std::int64_t i) {
@@ -60,19 +60,22 @@ DagCborValue DagCborValue::make_int(std::int64_t i) {
 DagCborValue DagCborValue::make_text(std::string_view s) {
   DagCborValue v;
   v.kind_ = Kind::text;
-  v.text_ = s;
+  v.data_ = reinterpret_cast<const std::byte*>(s.data());
+  v.size_ = s.size();
   return v;
 }
 DagCborValue DagCborValue::make_bytes(std::span<const std::byte> b) {
   DagCborValue v;
   v.kind_ = Kind::bytes;
-  v.bytes_ = b;
+  v.data_ = b.data();
+  v.size_ = b.size();
   return v;
 }
 DagCborValue DagCborValue::make_link(std::span<const std::byte> cid) {
   DagCborValue v;
   v.kind_ = Kind::link;
-  v.bytes_ = cid;
+  v.data_ = cid.data();
+  v.size_ = cid.size();
   return v;
 }
 DagCborValue DagCborValue::make_list(std::vector<DagCborValue> items) {
@@ -99,7 +102,7 @@ namespace {
 
 bool DagCborValue::as_bool() const {
   if (kind_ != Kind::boolean) wrong_kind(Kind::boolean, kind_);
-  return bool_;
+  return int_ != 0;
 }
 std::int64_t DagCborValue::as_int() const {
   if (kind_ != Kind::integer) wrong_kind(Kind::integer, kind_);
@@ -107,15 +110,15 @@ std::int64_t DagCborValue::as_int() const {
 }
 std::string_view DagCborValue::as_text() const {
   if (kind_ != Kind::text) wrong_kind(Kind::text, kind_);
-  return text_;
+  return {reinterpret_cast<const char*>(data_), size_};
 }
 std::span<const std::byte> DagCborValue::as_bytes() const {
   if (kind_ != Kind::bytes) wrong_kind(Kind::bytes, kind_);
-  return bytes_;
+  return {data_, size_};
 }
 std::span<const std::byte> DagCborValue::as_link() const {
   if (kind_ != Kind::link) wrong_kind(Kind::link, kind_);
-  return bytes_;
+  return {data_, size_};
 }
 std::string DagCborValue::link_string() const {
   return format_binary_cid(as_link());
@@ -130,8 +133,15 @@ const std::vector<std::string_view>& DagCborValue::keys() const {
 }
 const DagCborValue* DagCborValue::find(std::string_view key) const {
   if (kind_ != Kind::map) return nullptr;
-  for (std::size_t i = 0; i < keys_.size(); ++i)
-    if (keys_[i] == key) return &items_[i];
+  // Keys are short: compare lengths, then bytes inline (no memcmp call).
+  const std::size_t n = key.size();
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    const std::string_view k = keys_[i];
+    if (k.size() != n) continue;
+    std::size_t j = 0;
+    while (j < n && k[j] == key[j]) ++j;
+    if (j == n) return &items_[i];
+  }
   return nullptr;
 }
 
@@ -143,56 +153,72 @@ class DagCborDecoder {
       : data_(data), limits_(limits) {}
 
   DagCborValue value(std::size_t depth) {
+    DagCborValue v;
+    value_into(v, depth);
+    return v;
+  }
+
+  // Decodes into `v` (default-constructed) so that container entries are
+  // built where they live instead of being moved there.
+  void value_into(DagCborValue& v, std::size_t depth) {
     std::size_t start = pos_;
     auto [major, arg] = head();
-    DagCborValue v;
     switch (major) {
       case 0:
         if (arg > static_cast<std::uint64_t>(INT64_MAX)) fail("integer out of int64 range", start);
         v.kind_ = DagCborValue::Kind::integer;
         v.int_ = static_cast<std::int64_t>(arg);
-        return v;
+        return;
       case 1:
         if (arg > static_cast<std::uint64_t>(INT64_MAX)) fail("integer out of int64 range", start);
         v.kind_ = DagCborValue::Kind::integer;
         v.int_ = -1 - static_cast<std::int64_t>(arg);
-        return v;
-      case 2:
+        return;
+      case 2: {
         v.kind_ = DagCborValue::Kind::bytes;
-        v.bytes_ = take(arg, start);
-        return v;
-      case 3:
+        const auto b = take(arg, start);
+        v.data_ = b.data();
+        v.size_ = b.size();
+        return;
+      }
+      case 3: {
         v.kind_ = DagCborValue::Kind::text;
-        v.text_ = text(arg, start);
-        return v;
+        const auto t = text(arg, start);
+        v.data_ = reinterpret_cast<const std::byte*>(t.data());
+        v.size_ = t.size();
+        return;
+      }
       case 4:
         v.kind_ = DagCborValue::Kind::list;
         enter(arg, 1, depth, start);
-        v.items_.reserve(arg);
-        for (std::uint64_t i = 0; i < arg; ++i) v.items_.push_back(value(depth + 1));
-        return v;
+        v.items_.resize(static_cast<std::size_t>(arg));
+        for (auto& item : v.items_) value_into(item, depth + 1);
+        return;
       case 5: {
         v.kind_ = DagCborValue::Kind::map;
         enter(arg, 2, depth, start);
         v.keys_.reserve(arg);
-        v.items_.reserve(arg);
+        v.items_.resize(static_cast<std::size_t>(arg));
         for (std::uint64_t i = 0; i < arg; ++i) {
           std::size_t key_start = pos_;
           auto [kmajor, klen] = head();
           if (kmajor != 3) fail("map key is not a text string", key_start);
           auto key = text(klen, key_start);
           if (!v.keys_.empty()) {
-            if (key == v.keys_.back()) fail("duplicate map key \"" + std::string(key) + "\"", key_start);
-            if (!key_less(v.keys_.back(), key)) {
+            const std::string_view prev = v.keys_.back();
+            const int order = prev.size() != key.size() ? (prev.size() < key.size() ? -1 : 1)
+                                                        : std::memcmp(prev.data(), key.data(), key.size());
+            if (order == 0) fail("duplicate map key \"" + std::string(key) + "\"", key_start);
+            if (order > 0) {
               fail("map keys not in canonical order (\"" + std::string(key) + "\" after \"" +
                        std::string(v.keys_.back()) + "\")",
                    key_start);
             }
           }
           v.keys_.push_back(key);
-          v.items_.push_back(value(depth + 1));
+          value_into(v.items_[static_cast<std::size_t>(i)], depth + 1);
         }
-        return v;
+        return;
       }
       case 6: {
         if (arg != 42) fail("CBOR tag " + std::to_string(arg) + " (only 42, a CID link, is allowed)", start);
@@ -206,15 +232,16 @@ class DagCborDecoder {
         if (!parse_binary_cid_v1_sha256(cid))
           fail("CID link is not a CIDv1 with a sha2-256 multihash", inner);
         v.kind_ = DagCborValue::Kind::link;
-        v.bytes_ = cid;
-        return v;
+        v.data_ = cid.data();
+        v.size_ = cid.size();
+        return;
       }
       default:  // 7, checked in head()
         if (arg == 20 || arg == 21) {
           v.kind_ = DagCborValue::Kind::boolean;
-          v.bool_ = arg == 21;
+          v.int_ = arg == 21 ? 1 : 0;
         }
-        return v;  // 22: null
+        return;  // 22: null
     }
   }
 
@@ -268,6 +295,13 @@ class DagCborDecoder {
   std::string_view text(std::uint64_t n, std::size_t start) {
     auto b = take(n, start);
     std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
+    // Map keys and most values are short ASCII: an OR over the bytes settles
+    // those without the full UTF-8 check.
+    if (s.size() <= 64) {
+      unsigned char any = 0;
+      for (char c : s) any |= static_cast<unsigned char>(c);
+      if (any < 0x80) return s;
+    }
     if (!atdata::detail::is_valid_utf8(s)) fail("text string is not valid UTF-8", start);
     return s;
   }

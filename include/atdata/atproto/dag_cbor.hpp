@@ -61,10 +61,9 @@ class DagCborValue {
  private:
   friend class DagCborDecoder;
   Kind kind_ = Kind::null;
-  bool bool_ = false;
-  std::int64_t int_ = 0;
-  std::string_view text_;
-  std::span<const std::byte> bytes_;  // bytes, link
+  std::int64_t int_ = 0;             // integer; boolean (0/1)
+  const std::byte* data_ = nullptr;  // text, bytes, link
+  std::size_t size_ = 0;
   std::vector<std::string_view> keys_;
   std::vector<DagCborValue> items_;
 };
