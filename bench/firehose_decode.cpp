@@ -5,6 +5,11 @@
 // block decoded. bench/firehose.sh runs both; docs/benchmarks.md has the
 // results.
 //   bench_firehose_decode <frames-dir> [--seconds S]
+//   bench_firehose_decode <frames-dir> --verify <dids.json> [--seconds S]
+// The second form is full verification per #commit (Verifier::verify_commit:
+// CIDs, commit, signature, MST proofs, prevData), next to
+// bench/ts/firehose-verify.js; the set "small" is the small commits with ops,
+// as the TypeScript side counts them.
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +24,10 @@
 #include "atdata/atproto/car.hpp"
 #include "atdata/atproto/cid.hpp"
 #include "atdata/atproto/event_frame.hpp"
+#include "atdata/atproto/verifier.hpp"
+
+#include <boost/json.hpp>
+#include <map>
 
 namespace {
 
@@ -57,13 +66,22 @@ std::size_t decode_one(std::span<const std::byte> bytes) {
   return n;
 }
 
-void run(const char* set, const std::vector<std::vector<std::byte>>& frames, double seconds) {
+std::map<std::string, PublicKey> keys;  // --verify
+
+std::size_t verify_one(std::span<const std::byte> bytes) {
+  static const Verifier verifier;
+  const EventFrame f = decode_event_frame(bytes);
+  const auto& c = std::get<CommitEvent>(f.event);
+  return verifier.verify_commit(f, keys.at(std::string(c.repo))).ops.size();
+}
+
+void run(const char* set, const std::vector<std::vector<std::byte>>& frames, double seconds, bool verify = false) {
   if (frames.empty()) return;
   std::size_t bytes_per_pass = 0;
   for (const auto& f : frames) bytes_per_pass += f.size();
   std::size_t sink = 0;
   const auto pass = [&] {
-    for (const auto& f : frames) sink += decode_one(f);
+    for (const auto& f : frames) sink += verify ? verify_one(f) : decode_one(f);
   };
   for (auto end = Clock::now() + std::chrono::seconds(1); Clock::now() < end;) pass();
   std::size_t passes = 0;
@@ -77,6 +95,12 @@ void run(const char* set, const std::vector<std::vector<std::byte>>& frames, dou
   }
   const double s = std::chrono::duration<double>(now - start).count();
   const double n = static_cast<double>(passes * frames.size());
+  if (verify) {
+    std::printf("{\"impl\":\"atdata-cpp\",\"bench\":\"verify\",\"set\":\"%s\",\"commits\":%zu,\"seconds\":%.3f,"
+                "\"commits_per_s\":%.0f,\"sink\":%zu}\n",
+                set, frames.size(), s, n / s, sink % 10);
+    return;
+  }
   std::printf(
       "{\"impl\":\"atdata-cpp\",\"set\":\"%s\",\"frames\":%zu,\"seconds\":%.3f,\"frames_per_s\":%.0f,"
       "\"mb_per_s\":%.1f,\"sink\":%zu}\n",
@@ -91,8 +115,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   double seconds = 3;
-  for (int i = 2; i + 1 < argc; ++i)
+  std::string dids;
+  for (int i = 2; i + 1 < argc; ++i) {
     if (std::string(argv[i]) == "--seconds") seconds = std::stod(argv[i + 1]);
+    if (std::string(argv[i]) == "--verify") dids = argv[i + 1];
+  }
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(argv[1])) {
     const auto name = e.path().filename().string();
@@ -103,6 +130,26 @@ int main(int argc, char** argv) {
   for (const auto& p : files) {
     auto b = read_file(p);
     (b.size() > 64 * 1024 ? large : small).push_back(std::move(b));
+  }
+  if (!dids.empty()) {
+    std::ifstream f(dids);
+    std::string text((std::istreambuf_iterator<char>(f)), {});
+    const auto doc = boost::json::parse(text);
+    for (const auto& [did, v] : doc.as_object())
+      keys.emplace(std::string(did), PublicKey::from_did_document(v.at("didDoc")));
+    // Commits with ops only (a commit without ops has nothing to prove).
+    const auto commits_with_ops = [](const std::vector<std::vector<std::byte>>& in) {
+      std::vector<std::vector<std::byte>> out;
+      for (const auto& b : in) {
+        const EventFrame f = decode_event_frame(b);
+        const auto* c = std::get_if<CommitEvent>(&f.event);
+        if (c && !c->ops.empty()) out.push_back(b);
+      }
+      return out;
+    };
+    run("small", commits_with_ops(small), seconds, true);
+    run("large", commits_with_ops(large), seconds, true);
+    return 0;
   }
   run("small", small, seconds);
   run("large", large, seconds);

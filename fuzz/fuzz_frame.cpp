@@ -1,5 +1,7 @@
 // Event-stream frames as a relay or PDS sends them: decode or throw
-// atdata::Error; the CAR of #commit/#sync decodes or throws.
+// atdata::Error; then the whole Verifier (CAR, commit, signature with the
+// captured account's key, MST proofs, prevData inversion) accepts or throws a
+// typed error.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -8,6 +10,7 @@
 #include "atdata/atproto/block_map.hpp"
 #include "atdata/atproto/car.hpp"
 #include "atdata/atproto/event_frame.hpp"
+#include "atdata/atproto/verifier.hpp"
 #include "atdata/error.hpp"
 
 using namespace atdata;
@@ -27,6 +30,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!car.empty()) {
       atproto::CarReader reader(car);
       (void)atproto::BlockMap::from_car(reader);
+    }
+    // The key of the account in the seed corpus, so mutated frames reach
+    // the signature and proof checks.
+    static const auto key =
+        atproto::PublicKey::from_did_key("did:key:zQ3shbiDjBfgyyx6HNsTnG7xYgDh6dADXcMSk98ZaUFESyLU7");
+    static const atproto::Verifier verifier;
+    if (std::holds_alternative<atproto::CommitEvent>(frame.event)) {
+      (void)verifier.verify_commit(frame, key);
+    } else if (std::holds_alternative<atproto::SyncEvent>(frame.event)) {
+      (void)verifier.verify_sync(frame, key);
     }
   } catch (const Error&) {
   }
