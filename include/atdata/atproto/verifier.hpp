@@ -36,6 +36,7 @@
 #include "atdata/atproto/event_frame.hpp"
 #include "atdata/atproto/mst.hpp"
 #include "atdata/atproto/signing_key.hpp"
+#include "atdata/error.hpp"  // VerifyError, DecodeError: what the checks throw
 
 namespace atdata::atproto {
 
