@@ -11,7 +11,10 @@
 #      `atdata load` (progress bar, then the summary line);
 #   6. bulk-publishes 500 more dataset records with `atdata publish-records` (progress
 #      bar, then a re-run that writes nothing: resumable) and lists them with `atdata ls`;
-#   7. stops nginx and the PDS (all their data is deleted).
+#   7. exports the account's repository (com.atproto.sync.getRepo) and verifies it offline
+#      with `atdata repo`: every block's CID, the tree, the commit signature with the key
+#      from the account's DID document;
+#   8. stops nginx and the PDS (all their data is deleted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -61,4 +64,11 @@ echo "== the same command again (resumes; nothing is written twice)"
 "$dir/src/cli/atdata" ls >"$work/datasets.tsv"
 echo "== atdata ls: $(wc -l <"$work/datasets.tsv") dataset records in the repository; the first 3:"
 head -n 3 "$work/datasets.tsv"
+echo "== atdata repo: the repository export, verified offline (first 2 records, then the commit)"
+did=$(node -e 'const e=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); console.log(Object.values(e.accounts)[0].did)' "$run/env.json")
+curl -sf "$ATDATA_PDS_URL/xrpc/com.atproto.sync.getRepo?did=$did" -o "$work/repo.car"
+curl -sf "$ATDATA_PLC_URL/$did" -o "$work/did.json"
+"$dir/src/cli/atdata" repo "$work/repo.car" --did-doc "$work/did.json" >"$work/repo.jsonl"
+head -n 2 "$work/repo.jsonl" | cut -c 1-200
+tail -n 1 "$work/repo.jsonl"
 echo "== demo finished"
