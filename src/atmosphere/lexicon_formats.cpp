@@ -10,6 +10,8 @@
 
 #include "atmosphere/lexicon_formats.hpp"
 
+#include "atdata/atproto/syntax.hpp"
+
 namespace atdata::atmosphere::detail {
 
 namespace {
@@ -322,11 +324,7 @@ bool is_nsid(std::string_view s) {
 }
 
 bool is_tid(std::string_view s) {
-  // 13 characters of base32-sortable, the first in [2-7a-j].
-  static constexpr std::string_view kAlphabet = "234567abcdefghijklmnopqrstuvwxyz";
-  if (s.size() != 13) return false;
-  if (kAlphabet.substr(0, 16).find(s[0]) == std::string_view::npos) return false;
-  return all_of(s, [](char c) { return kAlphabet.find(c) != std::string_view::npos; });
+  return atproto::is_valid_tid(s);
 }
 
 bool is_record_key(std::string_view s) {

@@ -89,6 +89,7 @@ bool is_valid_rkey(std::string_view s) noexcept {
 }
 
 bool is_valid_tid(std::string_view s) noexcept {
+  // 13 characters of base32-sortable, the first in [2-7a-j].
   static constexpr std::string_view kAlphabet = "234567abcdefghijklmnopqrstuvwxyz";
   if (s.size() != 13 || kAlphabet.substr(0, 16).find(s[0]) == std::string_view::npos) return false;
   for (char c : s) {

@@ -73,7 +73,7 @@ struct VerifierOptions {
 
 class Verifier {
  public:
-  explicit Verifier(VerifierOptions options = {}) : options_(std::move(options)) {}
+  explicit Verifier(VerifierOptions options = {}) : options_(options) {}
   const VerifierOptions& options() const noexcept { return options_; }
 
   // A #commit frame. Throws VerifyError / DecodeError as described above, or
