@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <chrono>
-#include <cstdio>
 #include <map>
 #include <memory>
 #include <random>
@@ -289,27 +287,6 @@ TEST(Mst, WalkGetAndRebuildLargeTree) {
     EXPECT_FALSE(mst_get(t->blocks, t->built.root, absent));
     EXPECT_NO_THROW(mst_prove(t->blocks, t->built.root, absent, std::nullopt));
   }
-}
-
-TEST(Mst, Performance) {
-  const std::size_t n = 100000;
-  auto t0 = std::chrono::steady_clock::now();
-  const auto t = big_tree(n);
-  auto t1 = std::chrono::steady_clock::now();
-  std::size_t count = 0;
-  mst_walk(t->blocks, t->built.root, [&](std::string_view, Bytes) { ++count; });
-  auto t2 = std::chrono::steady_clock::now();
-  ASSERT_EQ(count, n);
-  const std::size_t probes = 20000;
-  for (std::size_t i = 0; i < probes; ++i) {
-    ASSERT_TRUE(mst_get(t->blocks, t->built.root, t->keys[(i * 7919) % n]));
-  }
-  auto t3 = std::chrono::steady_clock::now();
-  using us = std::chrono::duration<double, std::micro>;
-  std::printf("MST %zu entries, %zu nodes: build %.0f ms, walk %.0f ms (%.2f us/entry), get %.2f us\n", n,
-              t->built.blocks.size(), us(t1 - t0).count() / 1000, us(t2 - t1).count() / 1000,
-              us(t2 - t1).count() / static_cast<double>(n),
-              us(t3 - t2).count() / static_cast<double>(probes));
 }
 
 // ---- the captured firehose ----------------------------------------------------
