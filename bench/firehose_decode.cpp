@@ -75,7 +75,8 @@ std::size_t verify_one(std::span<const std::byte> bytes) {
   return verifier.verify_commit(f, keys.at(std::string(c.repo))).ops.size();
 }
 
-void run(const char* set, const std::vector<std::vector<std::byte>>& frames, double seconds, bool verify = false) {
+void run(const char* set, const std::vector<std::vector<std::byte>>& frames, double seconds,
+         bool verify = false) {
   if (frames.empty()) return;
   std::size_t bytes_per_pass = 0;
   for (const auto& f : frames) bytes_per_pass += f.size();
@@ -96,9 +97,10 @@ void run(const char* set, const std::vector<std::vector<std::byte>>& frames, dou
   const double s = std::chrono::duration<double>(now - start).count();
   const double n = static_cast<double>(passes * frames.size());
   if (verify) {
-    std::printf("{\"impl\":\"atdata-cpp\",\"bench\":\"verify\",\"set\":\"%s\",\"commits\":%zu,\"seconds\":%.3f,"
-                "\"commits_per_s\":%.0f,\"sink\":%zu}\n",
-                set, frames.size(), s, n / s, sink % 10);
+    std::printf(
+        "{\"impl\":\"atdata-cpp\",\"bench\":\"verify\",\"set\":\"%s\",\"commits\":%zu,\"seconds\":%.3f,"
+        "\"commits_per_s\":%.0f,\"sink\":%zu}\n",
+        set, frames.size(), s, n / s, sink % 10);
     return;
   }
   std::printf(

@@ -15,6 +15,21 @@
 
 using namespace atdata;
 
+namespace {
+// A map whose only key is "$link" or "$bytes" reads back from JSON as a link
+// or bytes: the JSON form cannot tell them apart, so the JSON round trip only
+// holds for values without such maps.
+bool has_lookalike(const atproto::DagCborValue& v) {
+  using K = atproto::DagCborValue::Kind;
+  if (v.kind() == K::map && v.size() == 1 && (v.keys()[0] == "$link" || v.keys()[0] == "$bytes")) return true;
+  if (v.kind() == K::map || v.kind() == K::list) {
+    for (const auto& item : v.items())
+      if (has_lookalike(item)) return true;
+  }
+  return false;
+}
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::byte> in(reinterpret_cast<const std::byte*>(data), size);
   try {
@@ -32,11 +47,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto json = atproto::dag_cbor_to_json(v);
   try {
     const auto via_json = atproto::dag_cbor_encode_json(json);
-    if (via_json.size() != size || std::memcmp(via_json.data(), data, size) != 0) std::abort();
+    const bool same = via_json.size() == size && std::memcmp(via_json.data(), data, size) == 0;
+    if (!same && !has_lookalike(v)) std::abort();
   } catch (const InvalidArgument&) {
-    // A map that is exactly {"$link": …} or {"$bytes": …} in CBOR reads back
-    // as a link or bytes from JSON; the data model makes the two forms
-    // ambiguous, so that is the one allowed difference.
+    if (!has_lookalike(v)) std::abort();
   }
   (void)boost::json::serialize(json);
   return 0;

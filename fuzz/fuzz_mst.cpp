@@ -52,14 +52,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<atproto::MstEntryView> entries;
     for (std::size_t i = 0; i < keys.size(); ++i) {
       const auto got = atproto::mst_get(blocks, root, keys[i], limits);
-      if (!got || got->size() != values[i].size() || std::memcmp(got->data(), values[i].data(), got->size()) != 0)
+      if (!got || got->size() != values[i].size() ||
+          std::memcmp(got->data(), values[i].data(), got->size()) != 0)
         std::abort();
       atproto::mst_prove(blocks, root, keys[i], std::span<const std::byte>(values[i]), limits);
       entries.push_back({keys[i], values[i]});
     }
     if (!keys.empty()) {
       const auto rebuilt = atproto::mst_root_of(entries);
-      if (rebuilt.size() != root.size() || std::memcmp(rebuilt.data(), root.data(), root.size()) != 0) std::abort();
+      if (rebuilt.size() != root.size() || std::memcmp(rebuilt.data(), root.data(), root.size()) != 0)
+        std::abort();
     }
     try {
       atproto::mst_prove(blocks, root, "com.example.fuzz/absent", std::nullopt, limits);

@@ -297,5 +297,19 @@ TEST(DagCborJson, EncodesTheDataModelCanonically) {
   }
 }
 
+// A CBOR map {"$bytes": "AAE"} is a map, but its JSON form reads back as
+// bytes: the JSON data model reserves these keys. (fuzz_dag_cbor found this
+// with fuzz/corpus/dag_cbor/regress-bytes-lookalike-map; the round-trip
+// check there now allows exactly this.)
+TEST(DagCborJson, MapsThatLookLikeBytesOrLinksReadBackAsThem) {
+  const auto map = DagCborValue::make_map({"$bytes"}, {DagCborValue::make_text("AAE")});
+  const auto cbor = dag_cbor_encode(map);
+  const auto json = dag_cbor_to_json(dag_cbor_decode(cbor));
+  EXPECT_EQ(boost::json::serialize(json), R"({"$bytes":"AAE"})");
+  const auto back = dag_cbor_decode(dag_cbor_encode_json(json));
+  EXPECT_EQ(back.kind(), DagCborValue::Kind::bytes);
+  EXPECT_EQ(back.as_bytes().size(), 2u);
+}
+
 }  // namespace
 }  // namespace atdata::atproto
