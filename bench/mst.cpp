@@ -34,10 +34,9 @@ const Tree& tree() {
       keys.insert(std::string(colls[rng() % 3]) + "/3k" + std::to_string(rng() % 100000000000ULL));
     t.keys.assign(keys.begin(), keys.end());
     for (const auto& k : t.keys) {
-      const auto d = sha256(std::as_bytes(std::span(k.data(), k.size())));
-      std::vector<std::byte> cid = {std::byte{0x01}, std::byte{0x71}, std::byte{0x12}, std::byte{0x20}};
-      cid.insert(cid.end(), d.begin(), d.end());
-      t.values.push_back(std::move(cid));
+      const auto cid =
+          binary_cid_v1_sha256(kCodecDagCbor, sha256(std::as_bytes(std::span(k.data(), k.size()))));
+      t.values.emplace_back(cid.begin(), cid.end());
     }
     std::vector<MstEntryView> entries;
     for (std::size_t i = 0; i < t.keys.size(); ++i) entries.push_back({t.keys[i], t.values[i]});

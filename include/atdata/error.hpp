@@ -24,15 +24,26 @@ class Error : public std::runtime_error {
 class DecodeError : public Error {
  public:
   explicit DecodeError(const std::string& what, std::optional<std::uint64_t> offset = std::nullopt)
-      : Error(with_offset(what, offset)), offset_(offset), reason_(with_offset(what, offset)) {}
+      : Error(with_offset(what, offset)),
+        offset_(offset),
+        reason_(with_offset(what, offset)),
+        message_(what) {}
   DecodeError(std::string field, const std::string& what, std::optional<std::uint64_t> offset)
       : Error("field '" + field + "': " + with_offset(what, offset)),
         offset_(offset),
         field_(std::move(field)),
-        reason_(with_offset(what, offset)) {}
+        reason_(with_offset(what, offset)),
+        message_(what) {}
   std::optional<std::uint64_t> offset() const noexcept { return offset_; }
   const std::string& field() const noexcept { return field_; }
   const std::string& reason() const noexcept { return reason_; }
+  // Without the field and the offset: for a decoder that reads a part of a
+  // larger buffer and rethrows with `prefix` and the offset in the whole.
+  const std::string& message() const noexcept { return message_; }
+  DecodeError rebased(const std::string& prefix, std::uint64_t base) const {
+    const std::uint64_t at = base + offset_.value_or(0);
+    return field_.empty() ? DecodeError(prefix + message_, at) : DecodeError(field_, prefix + message_, at);
+  }
 
  private:
   static std::string with_offset(const std::string& what, std::optional<std::uint64_t> offset) {
@@ -41,6 +52,7 @@ class DecodeError : public Error {
   std::optional<std::uint64_t> offset_;
   std::string field_;
   std::string reason_;
+  std::string message_;
 };
 
 // A value that decodes but does not fit the requested sample type or schema:
@@ -243,10 +255,17 @@ class VerifyError : public Error {
       : Error(offset ? what + " (at byte " + std::to_string(*offset) + ")" : what),
         check_(check),
         subject_(std::move(subject)),
-        offset_(offset) {}
+        offset_(offset),
+        message_(what) {}
   Check check() const noexcept { return check_; }
   const std::string& subject() const noexcept { return subject_; }
   std::optional<std::uint64_t> offset() const noexcept { return offset_; }
+  // As for DecodeError: the message without the offset, and the same error
+  // for a part read out of a larger buffer.
+  const std::string& message() const noexcept { return message_; }
+  VerifyError rebased(const std::string& prefix, std::uint64_t base) const {
+    return VerifyError(check_, subject_, prefix + message_, base + offset_.value_or(0));
+  }
   // "block_cid", "signature", … (stable names for logs and JSON output).
   static const char* check_name(Check c) noexcept {
     switch (c) {
@@ -272,6 +291,7 @@ class VerifyError : public Error {
   Check check_;
   std::string subject_;
   std::optional<std::uint64_t> offset_;
+  std::string message_;
 };
 
 // Operation needs a logged-in client, or a session string/token is unusable.

@@ -6,6 +6,7 @@
 
 #include "atdata/atproto/cid.hpp"
 #include "atdata/error.hpp"
+#include "atproto/detail/varint.hpp"
 
 namespace atdata::atproto {
 namespace {
@@ -15,22 +16,19 @@ struct Varint {
   std::size_t end = 0;
 };
 
-// Unsigned LEB128 as multiformats restricts it: at most 9 bytes (63 bits) and
-// minimal, so every length has exactly one encoding.
 Varint read_varint(std::span<const std::byte> in, std::size_t pos, const char* what) {
-  const std::size_t start = pos;
-  std::uint64_t value = 0;
-  for (unsigned i = 0;; ++i) {
-    if (i == 9) throw DecodeError(std::string(what) + ": varint too long (more than 9 bytes)", start);
-    if (pos >= in.size()) throw DecodeError(std::string(what) + ": varint truncated at end of input", start);
-    const auto b = static_cast<std::uint8_t>(in[pos++]);
-    value |= static_cast<std::uint64_t>(b & 0x7f) << (7 * i);
-    if ((b & 0x80) == 0) {
-      if (b == 0 && i > 0)
-        throw DecodeError(std::string(what) + ": varint overlong (not minimally encoded)", start);
-      return {value, pos};
-    }
+  const auto v = detail::read_varint(in, pos);
+  switch (v.status) {
+    case detail::Varint::Status::ok:
+      return {v.value, v.end};
+    case detail::Varint::Status::too_long:
+      throw DecodeError(std::string(what) + ": varint too long (more than 9 bytes)", pos);
+    case detail::Varint::Status::truncated:
+      throw DecodeError(std::string(what) + ": varint truncated at end of input", pos);
+    case detail::Varint::Status::overlong:
+      break;
   }
+  throw DecodeError(std::string(what) + ": varint overlong (not minimally encoded)", pos);
 }
 
 // Length of the binary CID at the start of `in`: version, codec, hash code and
@@ -44,9 +42,7 @@ std::size_t cid_length(std::span<const std::byte> in, std::uint64_t base) {
     return len.end + static_cast<std::size_t>(len.value);
   } catch (const DecodeError& e) {
     // Offsets above are inside the section; report them in the whole CAR.
-    const std::string& r = e.reason();
-    const auto cut = r.rfind(" (at byte ");
-    throw DecodeError(cut == std::string::npos ? r : r.substr(0, cut), base + e.offset().value_or(0));
+    throw e.rebased("", base);
   }
 }
 
@@ -81,7 +77,7 @@ CarReader::CarReader(std::span<const std::byte> car, CarOptions options) : car_(
   try {
     header = dag_cbor_decode(hbytes, options_.limits);
   } catch (const DecodeError& e) {
-    throw DecodeError("CAR header: " + e.reason(), hlen.end);
+    throw e.rebased("CAR header: ", hlen.end);
   }
   const auto bad = [&](const std::string& why) {
     return DecodeError("CAR header is not {roots, version: 1}: " + why, hlen.end);

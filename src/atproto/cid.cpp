@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "atdata/error.hpp"
+#include "atproto/detail/varint.hpp"
 
 namespace atdata::atproto {
 
@@ -100,17 +101,20 @@ std::optional<std::string> base32_decode(std::string_view text) {
   return out;
 }
 
-std::string cid_v1_sha256(unsigned codec, const Sha256Digest& digest) {
-  // codec values ATProto uses are < 0x80, so their varint is one byte.
+BinaryCid binary_cid_v1_sha256(unsigned codec, const Sha256Digest& digest) {
   if (codec >= 0x80)
     throw InvalidArgument("cid_v1_sha256: multicodec " + std::to_string(codec) + " not supported");
-  std::array<std::byte, 4 + 32> bin{};
+  BinaryCid bin{};
   bin[0] = std::byte{0x01};
   bin[1] = static_cast<std::byte>(codec);
   bin[2] = std::byte{0x12};
   bin[3] = std::byte{0x20};
   std::memcpy(bin.data() + 4, digest.data(), digest.size());
-  return "b" + base32_lower_encode(bin);
+  return bin;
+}
+
+std::string cid_v1_sha256(unsigned codec, const Sha256Digest& digest) {
+  return "b" + base32_lower_encode(binary_cid_v1_sha256(codec, digest));
 }
 
 std::string raw_cid(std::span<const std::byte> data) {
@@ -136,17 +140,10 @@ std::optional<ParsedCid> parse_cid_v1_sha256(std::string_view cid) {
 namespace {
 // Minimal (shortest-form) unsigned varint of at most 9 bytes.
 std::optional<std::uint64_t> read_varint(std::span<const std::byte> bin, std::size_t& pos) {
-  std::uint64_t v = 0;
-  for (int shift = 0; shift < 63; shift += 7) {
-    if (pos >= bin.size()) return std::nullopt;
-    auto b = static_cast<std::uint8_t>(bin[pos++]);
-    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-    if (!(b & 0x80)) {
-      if (b == 0 && shift != 0) return std::nullopt;  // trailing zero group: not minimal
-      return v;
-    }
-  }
-  return std::nullopt;
+  const auto v = detail::read_varint(bin, pos);
+  if (v.status != detail::Varint::Status::ok) return std::nullopt;
+  pos = v.end;
+  return v.value;
 }
 }  // namespace
 

@@ -27,35 +27,13 @@ constexpr std::array<std::byte, 6> kSigEntryHead = {std::byte{0x63}, std::byte{'
   throw VerifyError(VerifyError::Check::commit, std::move(field), "commit: " + what);
 }
 
-std::string_view kind_name(DagCborValue::Kind k) {
-  switch (k) {
-    case DagCborValue::Kind::null:
-      return "null";
-    case DagCborValue::Kind::boolean:
-      return "a boolean";
-    case DagCborValue::Kind::integer:
-      return "an integer";
-    case DagCborValue::Kind::text:
-      return "a string";
-    case DagCborValue::Kind::bytes:
-      return "bytes";
-    case DagCborValue::Kind::list:
-      return "a list";
-    case DagCborValue::Kind::map:
-      return "a map";
-    case DagCborValue::Kind::link:
-      return "a link";
-  }
-  return "?";
-}
-
 const DagCborValue& field(const DagCborValue& map, std::string_view name, DagCborValue::Kind kind,
                           std::string_view expected) {
   const DagCborValue* v = map.find(name);
   if (v == nullptr) commit_error(std::string(name), "missing field '" + std::string(name) + "'");
   if (v->kind() != kind) {
     commit_error(std::string(name), "field '" + std::string(name) + "' is " +
-                                        std::string(kind_name(v->kind())) + ", expected " +
+                                        std::string(to_string(v->kind())) + ", expected " +
                                         std::string(expected));
   }
   return *v;
@@ -78,7 +56,7 @@ Commit decode_commit(std::span<const std::byte> block) {
   limits.max_total_items = 64;
   const DagCborValue map = dag_cbor_decode(block, limits);
   if (map.kind() != DagCborValue::Kind::map) {
-    commit_error("", "block is " + std::string(kind_name(map.kind())) + ", expected a map");
+    commit_error("", "block is " + std::string(to_string(map.kind())) + ", expected a map");
   }
   for (std::string_view k : map.keys()) {
     if (k != "did" && k != "version" && k != "data" && k != "rev" && k != "prev" && k != "sig") {
@@ -105,7 +83,7 @@ Commit decode_commit(std::span<const std::byte> block) {
       check_link("prev", *c.prev);
     } else if (!prev->is_null()) {
       commit_error("prev",
-                   "field 'prev' is " + std::string(kind_name(prev->kind())) + ", expected null or a link");
+                   "field 'prev' is " + std::string(to_string(prev->kind())) + ", expected null or a link");
     }
   }
   c.sig = field(map, "sig", DagCborValue::Kind::bytes, "bytes").as_bytes();

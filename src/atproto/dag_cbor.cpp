@@ -13,7 +13,15 @@ namespace atdata::atproto {
 
 namespace {
 
-const char* kind_name(DagCborValue::Kind k) {
+// Canonical DAG-CBOR key order: shorter first, then bytewise.
+bool key_less(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return a.size() < b.size();
+  return std::memcmp(a.data(), b.data(), a.size()) < 0;
+}
+
+}  // namespace
+
+const char* to_string(DagCborValue::Kind k) noexcept {
   switch (k) {
     case DagCborValue::Kind::null:
       return "null";
@@ -34,14 +42,6 @@ const char* kind_name(DagCborValue::Kind k) {
   }
   return "?";
 }
-
-// Canonical DAG-CBOR key order: shorter first, then bytewise.
-bool key_less(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return a.size() < b.size();
-  return std::memcmp(a.data(), b.data(), a.size()) < 0;
-}
-
-}  // namespace
 
 // ---- value -----------------------------------------------------------------
 
@@ -96,7 +96,7 @@ DagCborValue DagCborValue::make_map(std::vector<std::string_view> keys, std::vec
 
 namespace {
 [[noreturn]] void wrong_kind(DagCborValue::Kind want, DagCborValue::Kind got) {
-  throw SchemaError("", std::string("expected DAG-CBOR ") + kind_name(want) + ", got " + kind_name(got));
+  throw SchemaError("", std::string("expected DAG-CBOR ") + to_string(want) + ", got " + to_string(got));
 }
 }  // namespace
 
@@ -548,16 +548,18 @@ void encode_json(const boost::json::value& v, std::vector<std::byte>& out, std::
     case boost::json::kind::object: {
       const auto& o = v.get_object();
       if (o.size() == 1 && o.begin()->key() == "$link") {
+        // The text form is "b" + base32 of the binary CID tag 42 carries.
         const auto* text = o.begin()->value().if_string();
-        const auto cid = text ? parse_cid_v1_sha256(*text) : std::nullopt;
-        if (!cid) bad("is a $link that is not a base32 CIDv1 with a sha2-256 multihash");
+        std::optional<std::string> bin;
+        if (text && text->size() > 1 && text->front() == 'b') bin = base32_decode(text->subview(1));
+        const auto cid =
+            bin ? std::as_bytes(std::span(bin->data(), bin->size())) : std::span<const std::byte>{};
+        if (!bin || !parse_binary_cid_v1_sha256(cid))
+          bad("is a $link that is not a base32 CIDv1 with a sha2-256 multihash");
         put_head(out, 6, 42);
-        put_head(out, 2, 1 + 4 + cid->digest.size());
-        const std::byte prefix[] = {std::byte{0x00}, std::byte{0x01}, static_cast<std::byte>(cid->codec),
-                                    std::byte{0x12}, std::byte{0x20}};
-        if (cid->codec >= 0x80) bad("is a $link with a codec this encoder does not write");
-        put_raw(out, prefix, sizeof prefix);
-        put_raw(out, cid->digest.data(), cid->digest.size());
+        put_head(out, 2, 1 + cid.size());
+        out.push_back(std::byte{0x00});
+        put_raw(out, cid.data(), cid.size());
         return;
       }
       if (o.size() == 1 && o.begin()->key() == "$bytes") {

@@ -30,7 +30,8 @@ class Fields {
       if (!nullable) fail(field, "is null");
       return nullptr;
     }
-    if (v->kind() != kind) fail(field, std::string("has the wrong type"));
+    if (v->kind() != kind)
+      fail(field, std::string("is ") + to_string(v->kind()) + ", expected " + to_string(kind));
     return v;
   }
 
@@ -166,8 +167,7 @@ EventFrame decode_event_frame(std::span<const std::byte> frame, const FrameOptio
   try {
     out.body = dag_cbor_decode(frame.subspan(head.end), options.limits);
   } catch (const DecodeError& e) {
-    throw DecodeError("event frame body: " + e.reason().substr(0, e.reason().rfind(" (at byte ")),
-                      head.end + e.offset().value_or(0));
+    throw e.rebased("event frame body: ", head.end);
   }
   if (out.body.kind() != Kind::map) throw DecodeError("event frame body is not a map", head.end);
   const Fields f(out.body, out.op == -1 ? std::string_view("error frame") : out.type, head.end);

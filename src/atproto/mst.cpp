@@ -38,21 +38,13 @@ struct Malformed {
   std::string reason;
 };
 
-// The 36-byte form every ATProto CID has (one-byte codec varint) is checked
-// in place; anything else goes through the full parser.
+// parse_binary_cid_v1_sha256 checks the 36-byte form every ATProto CID has
+// in place before its general varint path.
 bool is_cid_v1_sha256(Bytes cid) {
-  if (cid.size() == 36 && cid[0] == std::byte{0x01} && static_cast<std::uint8_t>(cid[1]) < 0x80 &&
-      cid[2] == std::byte{0x12} && cid[3] == std::byte{0x20}) {
-    return true;
-  }
   return parse_binary_cid_v1_sha256(cid).has_value();
 }
 
 bool is_dag_cbor_cid(Bytes cid) {
-  if (cid.size() == 36 && cid[0] == std::byte{0x01} && cid[1] == std::byte{0x71} &&
-      cid[2] == std::byte{0x12} && cid[3] == std::byte{0x20}) {
-    return true;
-  }
   const auto parsed = parse_binary_cid_v1_sha256(cid);
   return parsed && parsed->codec == kCodecDagCbor;
 }
@@ -492,9 +484,8 @@ class Builder {
     }
     put_field(d, 'l');
     put_link(d, left);
-    const auto digest = sha256(d);
-    block.cid = {std::byte{0x01}, std::byte{0x71}, std::byte{0x12}, std::byte{0x20}};
-    block.cid.insert(block.cid.end(), digest.begin(), digest.end());
+    const auto cid = binary_cid_v1_sha256(kCodecDagCbor, sha256(d));
+    block.cid.assign(cid.begin(), cid.end());
     out_.blocks.push_back(std::move(block));
     return out_.blocks.size() - 1;
   }
@@ -532,9 +523,8 @@ MstBuild mst_build(std::span<const MstEntryView> entries, bool nsid_collections)
     MstBlock block;
     block.data = {std::byte{0xa2}, std::byte{0x61}, std::byte{'e'}, std::byte{0x80},
                   std::byte{0x61}, std::byte{'l'},  std::byte{0xf6}};
-    const auto digest = sha256(block.data);
-    block.cid = {std::byte{0x01}, std::byte{0x71}, std::byte{0x12}, std::byte{0x20}};
-    block.cid.insert(block.cid.end(), digest.begin(), digest.end());
+    const auto cid = binary_cid_v1_sha256(kCodecDagCbor, sha256(block.data));
+    block.cid.assign(cid.begin(), cid.end());
     out.blocks.push_back(std::move(block));
     out.root = out.blocks.back().cid;
     return out;
@@ -795,10 +785,8 @@ class Editor {
     }
     put_field(d, 'l');
     put_link(d, left);
-    const auto digest = sha256(d);
-    std::vector<std::byte> out = {std::byte{0x01}, std::byte{0x71}, std::byte{0x12}, std::byte{0x20}};
-    out.insert(out.end(), digest.begin(), digest.end());
-    return out;
+    const auto cid = binary_cid_v1_sha256(kCodecDagCbor, sha256(d));
+    return std::vector<std::byte>(cid.begin(), cid.end());
   }
 
  private:

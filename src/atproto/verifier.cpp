@@ -22,11 +22,6 @@ std::uint64_t offset_in(const EventFrame& frame, std::span<const std::byte> inne
   return static_cast<std::uint64_t>(inner.data() - frame.bytes.data());
 }
 
-std::string without_offset(const std::string& what) {
-  const auto cut = what.rfind(" (at byte ");
-  return cut == std::string::npos ? what : what.substr(0, cut);
-}
-
 // Steps 1 and 2: the CAR's blocks, CID-checked, and the commit block.
 struct CarCommit {
   BlockMap blocks;
@@ -46,10 +41,9 @@ CarCommit read_car(const EventFrame& frame, std::span<const std::byte> car,
     roots = reader.roots();
     out.blocks = BlockMap::from_car(reader);
   } catch (const VerifyError& e) {
-    throw VerifyError(e.check(), e.subject(), "blocks: " + without_offset(e.what()),
-                      base + e.offset().value_or(0));
+    throw e.rebased("blocks: ", base);
   } catch (const DecodeError& e) {
-    throw DecodeError("blocks: " + without_offset(e.reason()), base + e.offset().value_or(0));
+    throw e.rebased("blocks: ", base);
   }
   if (commit_cid.empty()) {
     if (roots.size() != 1) {
@@ -72,11 +66,9 @@ CarCommit read_car(const EventFrame& frame, std::span<const std::byte> car,
   try {
     out.commit = decode_commit(*block);
   } catch (const VerifyError& e) {
-    throw VerifyError(e.check(), e.subject(), "commit " + format_binary_cid(commit_cid) + ": " + e.what(),
-                      offset_in(frame, *block));
+    throw e.rebased("commit " + format_binary_cid(commit_cid) + ": ", offset_in(frame, *block));
   } catch (const DecodeError& e) {
-    throw DecodeError("commit block: " + without_offset(e.reason()),
-                      offset_in(frame, *block) + e.offset().value_or(0));
+    throw e.rebased("commit block: ", offset_in(frame, *block));
   }
   return out;
 }

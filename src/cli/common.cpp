@@ -80,6 +80,20 @@ std::istream& open_input(const std::string& path, std::ifstream& file) {
   return file;
 }
 
+std::string read_input(const std::string& path, std::uint64_t max_bytes) {
+  std::ifstream file;
+  std::istream* in = &open_input(path, file);
+  std::string text;
+  char buf[8192];
+  while (in->read(buf, sizeof buf) || in->gcount() > 0) {
+    text.append(buf, static_cast<std::size_t>(in->gcount()));
+    if (text.size() > max_bytes) {
+      throw InvalidArgument("'" + path + "' is larger than " + std::to_string(max_bytes >> 20) + " MiB");
+    }
+  }
+  return text;
+}
+
 int exit_status_for(const std::exception& e) noexcept {
   if (dynamic_cast<const UsageError*>(&e)) return kExitUsage;
   if (dynamic_cast<const AuthError*>(&e)) return kExitAuth;

@@ -144,6 +144,9 @@ std::string tsv_cell(std::string_view s);
 // `path` opened into `file`, or standard input for "-"; InvalidArgument
 // "cannot read '<path>'" when it does not open.
 std::istream& open_input(const std::string& path, std::ifstream& file);
+// The whole of `path` (or standard input for "-"); InvalidArgument when it
+// does not open or holds more than `max_bytes`.
+std::string read_input(const std::string& path, std::uint64_t max_bytes);
 // JSON indented by two spaces, one member per line (for `show`).
 std::string pretty_json(const boost::json::value& v);
 

@@ -2,10 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include <cstring>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <map>
 #include <optional>
 
@@ -41,13 +38,16 @@ const char* kRepoUsage =
     "  record (collection, rkey, cid, value), then the commit and its verification result.\n"
     "  --did-doc FILE  as for `atdata frame`; without it the signature is not checked";
 
-std::vector<std::byte> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error("cannot open " + path);
-  std::string s((std::istreambuf_iterator<char>(f)), {});
-  std::vector<std::byte> out(s.size());
-  std::memcpy(out.data(), s.data(), s.size());
-  return out;
+// Frames are at most FrameOptions::max_frame_bytes (8 MiB); repository
+// exports are bounded only so that a wrong path cannot exhaust memory.
+constexpr std::uint64_t kMaxInputBytes = 4ull << 30;
+
+std::string read_file(const std::string& path) {
+  return read_input(path, kMaxInputBytes);
+}
+
+std::span<const std::byte> bytes_of(const std::string& s) {
+  return std::as_bytes(std::span(s.data(), s.size()));
 }
 
 // DID -> signing key, from --did-doc.
@@ -55,10 +55,10 @@ class Keys {
  public:
   explicit Keys(const std::optional<std::string>& path) {
     if (!path) return;
-    const auto bytes = read_file(*path);
+    const std::string text = read_file(*path);
     json::value doc;
     try {
-      doc = json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+      doc = json::parse(text);
     } catch (const std::exception& e) {
       throw Error(*path + ": not JSON: " + e.what());
     }
@@ -85,8 +85,10 @@ class Keys {
     if (keys_.empty()) return nullptr;
     const auto it = keys_.find(std::string(did));
     if (it == keys_.end()) {
-      throw VerifyError(VerifyError::Check::key, std::string(did),
-                        "--did-doc has no DID document for " + std::string(did));
+      throw VerifyError(
+          VerifyError::Check::key, std::string(did),
+          "--did-doc has no DID document for " + std::string(did) +
+              " (give the account's document, e.g. from its PLC directory or /.well-known/did.json)");
     }
     return &it->second;
   }
@@ -170,10 +172,10 @@ int run_frame(const std::vector<std::string>& args, std::ostream& out, std::ostr
     const bool verify = !a.flag("--no-verify");
     int status = kExitOk;
     for (const std::string& path : a.positional) {
-      const auto bytes = read_file(path);
+      const std::string bytes = read_file(path);
       EventFrame f;
       try {
-        f = decode_event_frame(bytes);
+        f = decode_event_frame(bytes_of(bytes));
       } catch (const DecodeError& e) {
         print_error(err, path + ": " + e.what());
         status = kExitError;
@@ -219,8 +221,8 @@ int run_repo(const std::vector<std::string>& args, std::ostream& out, std::ostre
     }
     if (a.positional.size() != 1) throw UsageError("give exactly one FILE.car");
     const Keys keys(a.value("--did-doc"));
-    const auto car = read_file(a.positional[0]);
-    CarReader reader(car);
+    const std::string car = read_file(a.positional[0]);
+    CarReader reader(bytes_of(car));
     if (reader.roots().size() != 1) {
       throw DecodeError("a repository export has exactly one root (its commit), this one has " +
                         std::to_string(reader.roots().size()));

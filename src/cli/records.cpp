@@ -150,15 +150,7 @@ int show_command(const std::vector<std::string>& args, RecordKind kind, const ch
 }
 
 std::string read_text_file(const std::string& path) {
-  std::ifstream file;
-  std::istream* in = &open_input(path, file);
-  std::string text;
-  char buf[8192];
-  while (in->read(buf, sizeof buf) || in->gcount() > 0) {
-    text.append(buf, static_cast<std::size_t>(in->gcount()));
-    if (text.size() > kMaxSchemaFileBytes) throw InvalidArgument("'" + path + "' is larger than 4 MiB");
-  }
-  return text;
+  return read_input(path, kMaxSchemaFileBytes);
 }
 
 // The record `schema publish` writes: FILE holds a sampleSchema record (or a

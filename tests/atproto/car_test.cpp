@@ -36,11 +36,7 @@ struct FrameCar {
 std::vector<FrameCar> frame_cars() {
   std::vector<FrameCar> out;
   auto types = index_types();
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(firehose_dir()))
-    if (e.path().extension() == ".bin") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  for (const auto& path : files) {
+  for (const auto& path : atdata::test::frame_files()) {
     const std::string type = types[path.filename().string()];
     if (type != "#commit" && type != "#sync") continue;
     FrameCar fc;

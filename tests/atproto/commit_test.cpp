@@ -17,14 +17,7 @@ namespace {
 using test::fixture_commits;
 using test::TestSigner;
 
-std::map<std::string, PublicKey> fixture_keys() {
-  std::map<std::string, PublicKey> out;
-  const auto dids = test::firehose_dids();
-  for (const auto& [did, account] : dids.as_object()) {
-    out.emplace(std::string(did), PublicKey::from_did_document(account.at("didDoc")));
-  }
-  return out;
-}
+using test::fixture_keys;
 
 template <class F>
 void expect_verify_error(F&& f, VerifyError::Check check, std::string_view subject) {

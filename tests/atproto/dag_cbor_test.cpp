@@ -23,20 +23,13 @@ namespace {
 
 namespace fs = std::filesystem;
 using atdata::test::firehose_dir;
+using atdata::test::frame_files;
 using atdata::test::index_types;
 using atdata::test::read_bytes;
 
 std::vector<std::byte> B(std::initializer_list<int> v) {
   std::vector<std::byte> out;
   for (int x : v) out.push_back(static_cast<std::byte>(x));
-  return out;
-}
-
-std::vector<fs::path> frame_files() {
-  std::vector<fs::path> out;
-  for (const auto& e : fs::directory_iterator(firehose_dir()))
-    if (e.path().extension() == ".bin") out.push_back(e.path());
-  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -129,9 +129,8 @@ TEST(EventFrame, EveryCapturedFrameDecodesAsIndexed) {
 // getRecord returns and what the frame carries are the same record.
 TEST(EventFrame, RecordsRoundTripThroughAtprotoJson) {
   int records = 0;
-  for (const auto& e : fs::directory_iterator(firehose_dir())) {
-    if (e.path().extension() != ".bin") continue;
-    const auto bytes = read_bytes(e.path());
+  for (const auto& path : atdata::test::frame_files()) {
+    const auto bytes = read_bytes(path);
     const EventFrame f = decode_event_frame(bytes);
     const auto* c = std::get_if<CommitEvent>(&f.event);
     if (!c) continue;

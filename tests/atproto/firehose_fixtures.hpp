@@ -1,7 +1,8 @@
 #pragma once
-// The captured event-stream frames in tests/data/firehose, shared by the
-// DAG-CBOR and CAR suites.
+// The captured event-stream frames in tests/data/firehose and their
+// accounts' keys, shared by the atproto suites.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
@@ -11,6 +12,10 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <boost/json.hpp>
+
+#include "atdata/atproto/signing_key.hpp"
 
 namespace atdata::test {
 
@@ -39,6 +44,25 @@ inline std::map<std::string, std::string> index_types() {
     std::getline(ls, type, '\t');
     out[name] = type;
   }
+  return out;
+}
+
+// Every captured frame file (*.bin), sorted by name.
+inline std::vector<std::filesystem::path> frame_files() {
+  std::vector<std::filesystem::path> out;
+  for (const auto& e : std::filesystem::directory_iterator(firehose_dir()))
+    if (e.path().extension() == ".bin") out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// DID -> signing key of each captured account (dids.json).
+inline std::map<std::string, atproto::PublicKey> fixture_keys() {
+  std::ifstream f(firehose_dir() / "dids.json");
+  const auto dids = boost::json::parse(std::string((std::istreambuf_iterator<char>(f)), {}));
+  std::map<std::string, atproto::PublicKey> out;
+  for (const auto& [did, account] : dids.as_object())
+    out.emplace(std::string(did), atproto::PublicKey::from_did_document(account.at("didDoc")));
   return out;
 }
 

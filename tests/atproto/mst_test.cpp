@@ -30,17 +30,13 @@ using test::read_bytes;
 std::vector<std::byte> bin_cid(std::string_view text) {
   auto parsed = parse_cid_v1_sha256(text);
   if (!parsed) throw std::runtime_error("bad CID " + std::string(text));
-  std::vector<std::byte> out = {std::byte{0x01}, static_cast<std::byte>(parsed->codec), std::byte{0x12},
-                                std::byte{0x20}};
-  out.insert(out.end(), parsed->digest.begin(), parsed->digest.end());
-  return out;
+  const auto cid = binary_cid_v1_sha256(parsed->codec, parsed->digest);
+  return {cid.begin(), cid.end()};
 }
 
 std::vector<std::byte> cid_of(Bytes data) {
-  const auto d = sha256(data);
-  std::vector<std::byte> out = {std::byte{0x01}, std::byte{0x71}, std::byte{0x12}, std::byte{0x20}};
-  out.insert(out.end(), d.begin(), d.end());
-  return out;
+  const auto cid = binary_cid_v1_sha256(kCodecDagCbor, sha256(data));
+  return {cid.begin(), cid.end()};
 }
 
 boost::json::value read_json(const std::string& name) {

@@ -24,15 +24,7 @@ using Check = VerifyError::Check;
 const std::string kAlice = "did:plc:7tgzjy4e57zsigdlaf226lra";
 const std::string kBob = "did:plc:3bpd2lng3mbuxhxpxiwisjpj";
 
-std::map<std::string, PublicKey> fixture_keys() {
-  std::ifstream f(firehose_dir() / "dids.json");
-  std::string s((std::istreambuf_iterator<char>(f)), {});
-  const auto dids = boost::json::parse(s).as_object();
-  std::map<std::string, PublicKey> out;
-  for (const auto& [did, v] : dids)
-    out.emplace(std::string(did), PublicKey::from_did_document(v.at("didDoc")));
-  return out;
-}
+using atdata::test::fixture_keys;
 
 std::string str(std::string_view s) {
   return std::string(s);

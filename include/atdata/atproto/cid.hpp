@@ -41,7 +41,12 @@ Sha256Digest sha256(std::span<const std::byte> data);
 inline constexpr unsigned kCodecRaw = 0x55;      // blobs
 inline constexpr unsigned kCodecDagCbor = 0x71;  // records, commits
 
-// "b" + base32lower(0x01 <codec> 0x12 0x20 <digest>).
+// Binary CIDv1 with a sha2-256 multihash: 0x01 <codec> 0x12 0x20 <digest>
+// (codec < 0x80, a one-byte varint, as for every codec ATProto uses; other
+// codecs are InvalidArgument).
+using BinaryCid = std::array<std::byte, 36>;
+BinaryCid binary_cid_v1_sha256(unsigned codec, const Sha256Digest& digest);
+// Its text form: "b" + base32lower(binary).
 std::string cid_v1_sha256(unsigned codec, const Sha256Digest& digest);
 // CID of a blob whose bytes are `data`.
 std::string raw_cid(std::span<const std::byte> data);

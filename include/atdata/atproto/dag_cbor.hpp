@@ -68,6 +68,10 @@ class DagCborValue {
   std::vector<DagCborValue> items_;
 };
 
+// "null", "boolean", "integer", "text", "bytes", "list", "map", "link" (for
+// error messages: "field 'rev' is integer, expected text").
+const char* to_string(DagCborValue::Kind kind) noexcept;
+
 struct DagCborPrefix {
   DagCborValue value;
   std::size_t end = 0;  // offset just past the value
