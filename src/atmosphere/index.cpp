@@ -4,6 +4,7 @@
 // (awaitable_frame_base has matching class-level new/delete; GCC PR 109224).
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
+#include "atdata/atmosphere/discovery.hpp"
 #include "atdata/atmosphere/metadata.hpp"
 #include "atdata/error.hpp"
 
@@ -60,6 +61,15 @@ asio::awaitable<std::vector<AtmosphereIndexEntry>> AtmosphereIndex::list_dataset
   out.reserve(listed.size());
   for (auto& l : listed) out.emplace_back(l.uri(), std::move(l).record());
   co_return out;
+}
+
+std::unique_ptr<Discovery> AtmosphereIndex::watch(Catalogue& catalogue) {
+  return watch(catalogue, DiscoveryConfig());
+}
+
+std::unique_ptr<Discovery> AtmosphereIndex::watch(Catalogue& catalogue, DiscoveryConfig config) {
+  if (config.hosts.empty() && config.jetstreams.empty()) config.hosts.push_back(client_->service_url());
+  return std::make_unique<Discovery>(*client_, catalogue, std::move(config));
 }
 
 }  // namespace atdata::atmosphere

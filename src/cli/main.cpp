@@ -11,6 +11,7 @@
 #include "progress.hpp"
 #include "publish.hpp"
 #include "records.hpp"
+#include "watch.hpp"
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
@@ -35,6 +36,9 @@ int main(int argc, char** argv) {
       "repositories and the event stream (decode and verify files, no network):\n"
       "  frame FILE... [--did-doc FILE] [--no-verify]      event-stream frames as JSON lines\n"
       "  repo FILE.car [--did-doc FILE]                    a repository export's records as JSON lines\n"
+      "discovery (follow the network into a catalogue, and query it):\n"
+      "  watch [--host URL]... [--jetstream URL] [--db FILE] print schemas/datasets/lenses as published\n"
+      "  search [QUERY] --db FILE [--schema URI] [--tag T]   query the catalogue `watch --db` keeps\n"
       "Credentials: ATDATA_HANDLE + ATDATA_PASSWORD, else ATDATA_SESSION, else the session saved by\n"
       "`atdata login` ($ATDATA_CONFIG_DIR, $XDG_CONFIG_HOME/atdata or ~/.config/atdata). ATDATA_PDS_URL\n"
       "and ATDATA_PLC_URL choose the servers. Exit status: 0 ok, 1 error, 2 usage, 3 not logged in or\n"
@@ -60,6 +64,8 @@ int main(int argc, char** argv) {
   if (cmd == "ls") return cli::run_ls(args, std::cout, std::cerr);
   if (cmd == "frame") return cli::run_frame(args, std::cout, std::cerr);
   if (cmd == "repo") return cli::run_repo(args, std::cout, std::cerr);
+  if (cmd == "watch") return cli::run_watch(args, std::cout, std::cerr);
+  if (cmd == "search") return cli::run_search(args, std::cout, std::cerr);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::cout << usage;
     return cli::kExitOk;

@@ -35,9 +35,17 @@ struct PdsEnv {
   std::map<std::string, PdsAccount> accounts;
 
   static const PdsEnv& get() {
-    static const PdsEnv env = load();
+    static const PdsEnv env = load(ATDATA_PDS_RUN_DIR);
     return env;
   }
+#ifdef ATDATA_PDS2_RUN_DIR
+  // The second PDS (fixture pds_rl: rate limits on, account carol), which
+  // shares the first one's PLC directory.
+  static const PdsEnv& second() {
+    static const PdsEnv env = load(ATDATA_PDS2_RUN_DIR);
+    return env;
+  }
+#endif
 
   atproto::AtmosphereClientOptions client_options() const {
     atproto::AtmosphereClientOptions o;
@@ -47,8 +55,8 @@ struct PdsEnv {
   }
 
  private:
-  static PdsEnv load() {
-    std::string path = std::string(ATDATA_PDS_RUN_DIR) + "/env.json";
+  static PdsEnv load(const std::string& run_dir) {
+    std::string path = run_dir + "/env.json";
     std::ifstream f(path);
     if (!f) throw std::runtime_error("no " + path + ": run the tests through ctest (fixture pds_start)");
     std::string text((std::istreambuf_iterator<char>(f)), {});

@@ -7,7 +7,9 @@
 # Files in <run-dir>: pds.log (server output), ready.json (pds-start.js info),
 # env.json (pds_url, plc_url, accounts{alice,bob}{handle,did,password}, ...), pid.
 # Environment: ATDATA_PDS_ACCOUNTS (default "alice bob"), ATDATA_PDS_MAX_LIFETIME
-# (seconds, default 7200: the server exits by itself if stop never runs).
+# (seconds, default 7200: the server exits by itself if stop never runs),
+# ATDATA_PDS_PLC_FROM (another run-dir: use that PDS's PLC directory instead of
+# a new one, so two PDSes share one DID directory as on the real network).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
@@ -42,6 +44,11 @@ boot_once() {
   # fixture's pipes to close, so the server must not inherit them.
   (
     cd "$here"
+    if [[ -n "${ATDATA_PDS_PLC_FROM:-}" ]]; then
+      PDS_DID_PLC_URL="$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).plc_url' \
+        "$ATDATA_PDS_PLC_FROM/env.json")"
+      export PDS_DID_PLC_URL
+    fi
     export TMPDIR="$run_dir/tmp" BIND_HOST=127.0.0.1 PDS_PORT=0 PLC_PORT=0 \
       READY_FILE="$run_dir/ready.json" MAX_LIFETIME_SECONDS="${ATDATA_PDS_MAX_LIFETIME:-7200}"
     exec setsid node pds-start.js >"$run_dir/pds.log" 2>&1 </dev/null

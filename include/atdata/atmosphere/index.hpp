@@ -22,6 +22,10 @@
 
 namespace atdata::atmosphere {
 
+class Catalogue;
+class Discovery;
+struct DiscoveryConfig;
+
 // A dataset record with its address. Accessors as on Listed<R>: uri(), record().
 class AtmosphereIndexEntry {
  public:
@@ -116,6 +120,13 @@ class AtmosphereIndex {
   boost::asio::awaitable<std::vector<Listed<SchemaRecord>>> list_schemas(std::string repo = {}) {
     return schema_loader_.list_all(std::move(repo));
   }
+  // Follows the network live into `catalogue` (see discovery.hpp; include it
+  // to use the result): the firehose of this client's PDS unless
+  // config.hosts / config.jetstreams name other sources. Run the returned
+  // object's run() on the client's executor.
+  std::unique_ptr<Discovery> watch(Catalogue& catalogue);
+  std::unique_ptr<Discovery> watch(Catalogue& catalogue, DiscoveryConfig config);
+
   // The schema as a run-time sample type for DynamicSample / dynamic Datasets.
   boost::asio::awaitable<std::shared_ptr<const SampleSchema>> decode_schema(AtUri uri) {
     return schema_loader_.decode(std::move(uri));

@@ -1,0 +1,424 @@
+// Live discovery against the real PDS: its own subscribeRepos firehose, the
+// publishers writing schemas, datasets and lenses, the catalogue following.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "atdata/atmosphere/bulk.hpp"
+#include "atdata/atmosphere/catalogue.hpp"
+#include "atdata/atmosphere/discovery.hpp"
+#include "atdata/atmosphere/index.hpp"
+#include "atdata/atmosphere/lens_publisher.hpp"
+#include "atdata/atmosphere/lexicon.hpp"
+#include "atdata/atmosphere/schema_publisher.hpp"
+#include "atdata/atproto/event_queue.hpp"
+#include "atdata/atproto/firehose.hpp"
+#include "atdata/error.hpp"
+#include "atdata/net/url.hpp"
+#include "pds/atmosphere_fixture.hpp"
+#include "support/tcp_relay.hpp"
+
+namespace atdata::atmosphere {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using test::Account;
+using test::FeatureSample;
+using test::PdsEnv;
+using Clock = std::chrono::steady_clock;
+
+// Runs the io_context until `pred` holds (true) or `timeout` passed (false).
+template <class Pred>
+bool run_until(asio::io_context& io, Pred pred, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!pred()) {
+    if (Clock::now() >= deadline) return false;
+    io.restart();
+    io.run_for(2ms);
+  }
+  return true;
+}
+
+// A Discovery on the account's io_context, its run() spawned; stops it at
+// destruction.
+struct Watcher {
+  asio::io_context& io;
+  Catalogue catalogue;
+  std::unique_ptr<Discovery> discovery;
+  bool connected = false;
+  bool finished = false;
+  std::exception_ptr error;
+
+  Watcher(Account& acct, DiscoveryConfig cfg, Catalogue cat = Catalogue::in_memory())
+      : io(acct.io), catalogue(std::move(cat)) {
+    cfg.firehose.on_status = [this](const atproto::FirehoseStatus& s) {
+      if (s.kind == atproto::FirehoseStatus::Kind::connected) connected = true;
+    };
+    discovery = std::make_unique<Discovery>(acct.client, catalogue, std::move(cfg));
+    asio::co_spawn(io, discovery->run(), [this](std::exception_ptr e) {
+      error = e;
+      finished = true;
+    });
+  }
+  bool wait_connected() { return run_until(io, [&] { return connected || finished; }, 10s) && connected; }
+  ~Watcher() {
+    discovery->cancel();
+    run_until(io, [&] { return finished; }, 10s);
+  }
+};
+
+DiscoveryConfig live_config() {
+  DiscoveryConfig cfg;
+  cfg.hosts.push_back(PdsEnv::get().pds_url);
+  cfg.notification_capacity = 0;
+  return cfg;
+}
+
+TEST(DiscoveryPds, PublishedSchemaDatasetAndLensAppearWithinOneSecond) {
+  Account alice("alice");
+  Watcher w(alice, live_config());
+  ASSERT_TRUE(w.wait_connected()) << "firehose did not connect";
+
+  const auto wait_for = [&](const AtUri& uri) {
+    const auto t0 = Clock::now();
+    const bool ok = run_until(alice.io, [&] { return w.catalogue.get(uri).has_value(); }, 5s);
+    const auto dt = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+    EXPECT_TRUE(ok) << uri.str() << " not in the catalogue";
+    EXPECT_LT(dt, 1000ms) << uri.str();
+    return w.catalogue.get(uri);
+  };
+  const auto same_as_get_record = [&](const AtUri& uri, const std::optional<CatalogueEntry>& e) {
+    ASSERT_TRUE(e);
+    auto rec = alice.run(alice.client.get_record(uri.authority, uri.collection, uri.rkey));
+    EXPECT_EQ(e->cid, rec.cid);
+    EXPECT_EQ(boost::json::value(e->record), rec.value) << uri.str();
+  };
+
+  SchemaPublisher sp(alice.client);
+  AtUri schema = alice.run(sp.publish<FeatureSample>(SchemaPublishOptions().with_name("DiscoveredSample")));
+  auto se = wait_for(schema);
+  same_as_get_record(schema, se);
+  EXPECT_EQ(se->kind, CatalogueEntry::Kind::schema);
+  EXPECT_EQ(se->name, "DiscoveredSample");
+
+  AtmosphereIndex index(alice.client);
+  std::vector<std::string> urls{"https://example.com/discovered-{000000..000003}.tar"};
+  auto entry = alice.run(index.insert_dataset_urls(urls, DatasetPublishOptions("discovered-dataset")
+                                                             .with_schema_ref(schema.str())
+                                                             .with_description("found live on the firehose")
+                                                             .with_tags("discovery", "live")));
+  auto de = wait_for(entry.uri());
+  same_as_get_record(entry.uri(), de);
+  EXPECT_EQ(de->kind, CatalogueEntry::Kind::dataset);
+  EXPECT_EQ(de->schema_ref, schema.str());
+
+  LensPublisher lp(alice.client);
+  AtUri lens = alice.run(lp.publish(LensPublishOptions("discovered-lens", schema, schema)));
+  auto le = wait_for(lens);
+  same_as_get_record(lens, le);
+  EXPECT_EQ(le->kind, CatalogueEntry::Kind::lens);
+
+  CatalogueQuery by_schema;
+  by_schema.schema_uri = schema.str();
+  auto hits = w.catalogue.search(by_schema);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].uri, entry.uri());
+  CatalogueQuery text;
+  text.text = "firehose";
+  hits = w.catalogue.search(text);
+  EXPECT_TRUE(std::any_of(hits.begin(), hits.end(), [&](const auto& h) { return h.uri == entry.uri(); }));
+  EXPECT_EQ(w.discovery->stats().rejected, 0u);
+  EXPECT_FALSE(w.error);
+}
+
+// The firehose alone behind a relay that cuts the TCP connection several
+// times while a bulk publish runs: every seq arrives exactly once, in order.
+TEST(DiscoveryPds, ConnectionDropsDuringBulkPublishLoseAndRepeatNothing) {
+  Account bob("bob");
+  const auto pds = net::HttpUrl::parse(PdsEnv::get().pds_url);
+  test::TcpRelay relay(bob.io.get_executor(), pds.host, pds.port);
+
+  auto queue = std::make_shared<atproto::RepoEventQueue>(bob.io.get_executor(), 64);
+  atproto::FirehoseConfig fc;
+  fc.host = relay.url();
+  fc.collections = {std::string(kDatasetRecord)};
+  fc.reconnect_initial = 20ms;
+  fc.reconnect_max = 200ms;
+  bool connected = false;
+  fc.on_status = [&](const atproto::FirehoseStatus& s) {
+    if (s.kind == atproto::FirehoseStatus::Kind::connected) connected = true;
+  };
+  std::shared_ptr<atproto::IdentityResolver> identity(std::shared_ptr<void>(), &bob.client.identity());
+  atproto::Firehose firehose(bob.io.get_executor(), fc, queue, identity);
+  bool fh_done = false;
+  std::exception_ptr fh_error;
+  asio::co_spawn(bob.io, firehose.run(), [&](std::exception_ptr e) {
+    fh_error = e;
+    fh_done = true;
+  });
+  ASSERT_TRUE(run_until(bob.io, [&] { return connected; }, 10s));
+
+  std::vector<std::int64_t> seqs;
+  std::set<std::string> rkeys;
+  std::uint64_t rejected = 0;
+  asio::co_spawn(
+      bob.io,
+      [&]() -> asio::awaitable<void> {
+        while (auto ev = co_await queue->pop()) {
+          if (ev->cursor > 0) seqs.push_back(ev->cursor);
+          if (ev->kind == atproto::RepoEvent::Kind::rejected) ++rejected;
+          for (const auto& c : ev->changes) rkeys.insert(c.rkey);
+        }
+      },
+      asio::detached);
+
+  constexpr std::size_t kN = 500;
+  const std::string salt = test::unique_collection("drops");
+  std::vector<DatasetRecord> records(kN);
+  for (std::size_t i = 0; i < kN; ++i) {
+    records[i].name = "drop-" + std::to_string(i);
+    records[i].schema_ref = "at://did:plc:abc123/ac.foundation.dataset.sampleSchema/3lc2q7xyzab2k";
+    records[i].storage = StorageLocation::external({"https://example.com/" + salt + "/" + std::to_string(i) + ".tar"});
+  }
+  // A drop every 60 ms while the writes go on.
+  bool writing = true;
+  asio::co_spawn(
+      bob.io,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer t(bob.io);
+        while (writing) {
+          t.expires_after(60ms);
+          co_await t.async_wait(asio::use_awaitable);
+          relay.drop_all();
+        }
+      },
+      asio::detached);
+  BulkPublisher bulk(bob.client);
+  BulkOptions opts;
+  opts.max_in_flight = 4;
+  BulkResult r = bob.run(bulk.publish_datasets(records, opts));
+  writing = false;
+  ASSERT_EQ(r.uris.size(), kN);
+  EXPECT_GE(relay.dropped(), 3u) << "the relay should have cut the stream several times";
+
+  std::set<std::string> want;
+  for (const auto& u : r.uris) want.insert(AtUri::parse(u).rkey);
+  ASSERT_TRUE(run_until(
+      bob.io, [&] { return std::includes(rkeys.begin(), rkeys.end(), want.begin(), want.end()); }, 20s))
+      << rkeys.size() << " of " << kN << " records seen";
+  ASSERT_FALSE(seqs.empty());
+  for (std::size_t i = 1; i < seqs.size(); ++i) {
+    ASSERT_EQ(seqs[i], seqs[i - 1] + 1) << "at " << i << ": gap or duplicate";
+  }
+  EXPECT_EQ(rejected, 0u);
+  firehose.cancel();
+  ASSERT_TRUE(run_until(bob.io, [&] { return fh_done; }, 5s));
+  queue->close();
+  EXPECT_FALSE(fh_error);
+}
+
+TEST(DiscoveryPds, CursorZeroReplaysTheHistoryAndAFutureCursorIsAnError) {
+  Account alice("alice");
+  // A marker written before the watcher starts: the replay must reach it.
+  AtmosphereIndex index(alice.client);
+  std::vector<std::string> urls{"https://example.com/replay.tar"};
+  auto marker = alice.run(index.insert_dataset_urls(
+      urls, DatasetPublishOptions("replay-marker").with_schema_ref(
+                "at://did:plc:abc123/ac.foundation.dataset.sampleSchema/3lc2q7xyzab2k")));
+  auto cfg = live_config();
+  cfg.cursor = 0;
+  cfg.backfill = false;
+  {
+    Watcher w(alice, cfg);
+    ASSERT_TRUE(run_until(alice.io, [&] { return w.catalogue.get(marker.uri()).has_value(); }, 60s));
+    // Everything alice holds now was created (and not deleted) in the history.
+    CatalogueQuery q;
+    q.did = alice.client.did();
+    q.limit = 1'000'000;
+    std::map<std::string, std::string> got;
+    for (const auto& e : w.catalogue.search(q)) got[e.uri.str()] = e.cid;
+    std::map<std::string, std::string> want;
+    for (auto coll : {kSampleSchema, kDatasetRecord, kLens}) {
+      auto pager = alice.client.list_all_records(std::string(coll));
+      while (auto page = alice.run(pager.next())) {
+        for (const auto& rec : page->records) want[rec.uri] = rec.cid;
+      }
+    }
+    // The replay may have run ahead of the listing: compare what both hold.
+    for (const auto& [uri, cid] : want) {
+      auto it = got.find(uri);
+      ASSERT_NE(it, got.end()) << uri << " missing after cursor=0";
+      EXPECT_EQ(it->second, cid) << uri;
+    }
+  }
+  cfg.cursor = 1'000'000'000'000;
+  Watcher future(alice, cfg);
+  ASSERT_TRUE(run_until(alice.io, [&] { return future.finished; }, 10s));
+  ASSERT_TRUE(future.error);
+  try {
+    std::rethrow_exception(future.error);
+  } catch (const StreamError& e) {
+    EXPECT_EQ(e.error_name(), "FutureCursor");
+    EXPECT_NE(std::string(e.what()).find("FutureCursor"), std::string::npos) << e.what();
+  }
+}
+
+// `atdata watch --db` killed with SIGKILL during a bulk publish and started
+// again: the catalogue ends equal to the repository.
+pid_t spawn_watch(const std::string& db, const std::string& log) {
+  std::vector<std::string> args{ATDATA_CLI_BINARY, "watch", "--host", PdsEnv::get().pds_url, "--db", db};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  std::string plc = "ATDATA_PLC_URL=" + PdsEnv::get().plc_url;
+  std::vector<char*> envp;
+  for (char** e = environ; *e; ++e) envp.push_back(*e);
+  envp.push_back(plc.data());
+  envp.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw std::runtime_error("cannot start " + std::string(argv[0]));
+  return pid;
+}
+
+std::map<std::string, std::string> catalogue_of(const std::string& db, const std::string& did) {
+  CatalogueOptions o;
+  o.path = db;
+  o.read_only = true;
+  Catalogue c = Catalogue::open(o);
+  CatalogueQuery q;
+  q.did = did;
+  q.kind = CatalogueEntry::Kind::dataset;
+  q.limit = 1'000'000;
+  std::map<std::string, std::string> out;
+  for (const auto& e : c.search(q)) out[e.uri.str()] = e.cid;
+  return out;
+}
+
+TEST(DiscoveryPds, WatcherKilledDuringBulkPublishResumesWithNothingLostOrDoubled) {
+  Account bob("bob");
+  test::TempDir dir;
+  const std::string db = (dir.path / "catalogue.db").string();
+  const std::string log = (dir.path / "watch.log").string();
+  pid_t pid = spawn_watch(db, log);
+
+  constexpr std::size_t kN = 300;
+  const std::string salt = test::unique_collection("sigkill");
+  std::vector<DatasetRecord> records(kN);
+  for (std::size_t i = 0; i < kN; ++i) {
+    records[i].name = "killed-" + std::to_string(i);
+    records[i].schema_ref = "at://did:plc:abc123/ac.foundation.dataset.sampleSchema/3lc2q7xyzab2k";
+    records[i].storage = StorageLocation::external({"https://example.com/" + salt + "/" + std::to_string(i) + ".tar"});
+  }
+  BulkPublisher bulk(bob.client);
+  BulkOptions opts;
+  opts.max_in_flight = 2;
+  bool killed = false;
+  opts.on_progress = [&](const BulkProgress& p) {
+    if (!killed && p.written >= kN / 3) {
+      ::kill(pid, SIGKILL);
+      killed = true;
+    }
+  };
+  BulkResult r = bob.run(bulk.publish_datasets(records, opts));
+  ASSERT_TRUE(killed);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  pid = spawn_watch(db, log);
+
+  std::map<std::string, std::string> want;
+  auto pager = bob.client.list_all_records(std::string(kDatasetRecord));
+  while (auto page = bob.run(pager.next())) {
+    for (const auto& rec : page->records) want[rec.uri] = rec.cid;
+  }
+  std::map<std::string, std::string> got;
+  const auto deadline = Clock::now() + 60s;
+  while (Clock::now() < deadline) {
+    try {
+      got = catalogue_of(db, bob.client.did());
+    } catch (const Error&) {
+      // Not created yet.
+    }
+    if (got == want) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "watch log: " << log;
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_EQ(got, want);
+}
+
+// Two PDSes into one catalogue; an update replaces an entry, a delete removes it.
+TEST(DiscoveryPds, TwoHostsOneCatalogueUpdatesAndDeletes) {
+  Account alice("alice");
+  const auto& env2 = PdsEnv::second();
+  atproto::AtmosphereClient carol(alice.io.get_executor(), env2.client_options());
+  const auto& acct = env2.accounts.at("carol");
+  alice.run(carol.login(acct.handle, acct.password));
+
+  auto cfg = live_config();
+  cfg.hosts.push_back(env2.pds_url);
+  int connected = 0;
+  Catalogue cat = Catalogue::in_memory();
+  cfg.firehose.on_status = [&](const atproto::FirehoseStatus& s) {
+    if (s.kind == atproto::FirehoseStatus::Kind::connected) ++connected;
+  };
+  Discovery d(alice.client, cat, cfg);
+  bool finished = false;
+  asio::co_spawn(alice.io, d.run(), [&](std::exception_ptr) { finished = true; });
+  ASSERT_TRUE(run_until(alice.io, [&] { return connected >= 2; }, 10s));
+
+  const std::string schema_ref = "at://did:plc:abc123/ac.foundation.dataset.sampleSchema/3lc2q7xyzab2k";
+  AtmosphereIndex ia(alice.client), ic(carol);
+  std::vector<std::string> urls{"https://example.com/two-hosts.tar"};
+  auto ea = alice.run(ia.insert_dataset_urls(urls, DatasetPublishOptions("on-first-pds").with_schema_ref(schema_ref)));
+  auto ec = alice.run(ic.insert_dataset_urls(urls, DatasetPublishOptions("on-second-pds").with_schema_ref(schema_ref)));
+  ASSERT_TRUE(run_until(alice.io, [&] { return cat.get(ea.uri()) && cat.get(ec.uri()); }, 5s));
+  EXPECT_EQ(cat.get(ec.uri())->name, "on-second-pds");
+  EXPECT_EQ(cat.get(ec.uri())->did, carol.did());
+
+  // Update: the same rkey with a new record.
+  DatasetRecord updated = ec.record();
+  updated.name = "renamed-on-second-pds";
+  auto ref = alice.run(carol.put_record(std::string(kDatasetRecord), ec.uri().rkey, updated.to_record()));
+  ASSERT_TRUE(run_until(alice.io, [&] { auto e = cat.get(ec.uri()); return e && e->cid == ref.cid; }, 5s));
+  EXPECT_EQ(cat.get(ec.uri())->name, "renamed-on-second-pds");
+  CatalogueQuery q;
+  q.name = "on-second-pds";
+  EXPECT_TRUE(cat.search(q).empty()) << "the old version must be gone";
+
+  alice.run(alice.client.delete_record(std::string(kDatasetRecord), ea.uri().rkey));
+  ASSERT_TRUE(run_until(alice.io, [&] { return !cat.get(ea.uri()); }, 5s));
+  EXPECT_TRUE(cat.get(ec.uri()));
+  d.cancel();
+  ASSERT_TRUE(run_until(alice.io, [&] { return finished; }, 10s));
+  const auto cursors = d.cursors();
+  ASSERT_EQ(cursors.size(), 2u);
+  for (const auto& [host, c] : cursors) EXPECT_EQ(cat.cursor(host), c) << host;
+}
+
+}  // namespace
+}  // namespace atdata::atmosphere
