@@ -29,6 +29,7 @@
 
 #include "atdata/error.hpp"
 #include "atdata/net/url.hpp"
+#include "net/detail/connect.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -43,7 +44,6 @@ namespace detail {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using Parser = http::response_parser<http::buffer_body>;
 
 // Bodies of redirect answers up to this size are read and dropped so the
@@ -51,10 +51,6 @@ using Parser = http::response_parser<http::buffer_body>;
 constexpr std::size_t kRedirectDrainBytes = 64 * 1024;
 constexpr std::size_t kErrorSnippetBytes = 200;
 constexpr std::size_t kReadBufferBytes = 64 * 1024;
-
-std::string ms(std::chrono::milliseconds d) {
-  return std::to_string(d.count()) + " ms";
-}
 
 bool is_token_char(char c) {
   const auto u = static_cast<unsigned char>(c);
@@ -71,7 +67,7 @@ bool iequals(std::string_view a, std::string_view b) {
 }  // namespace
 
 struct Connection {
-  std::variant<beast::tcp_stream, TlsStream> stream;
+  AnyStream stream;
   // Bytes read past the current parser position. Must be empty when a
   // connection goes back to the pool (anything else is a protocol error).
   beast::flat_buffer buffer;
@@ -79,12 +75,7 @@ struct Connection {
 
   // Beast sizes each socket read by the buffer's free capacity (min 512
   // bytes); without room reserved up front a body arrives in 512-byte reads.
-  explicit Connection(const asio::any_io_executor& ex) : stream(std::in_place_index<0>, ex) {
-    buffer.reserve(kReadBufferBytes);
-  }
-  Connection(const asio::any_io_executor& ex, ssl::context& ctx) : stream(std::in_place_index<1>, ex, ctx) {
-    buffer.reserve(kReadBufferBytes);
-  }
+  explicit Connection(AnyStream s) : stream(std::move(s)) { buffer.reserve(kReadBufferBytes); }
 
   beast::tcp_stream& tcp() {
     return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream);
@@ -220,22 +211,7 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
   }
 
   ssl::context& tls_context() {
-    std::call_once(ssl_once, [&] {
-      ssl::context& c = ssl_ctx_.emplace(ssl::context::tls_client);
-      c.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-      if (opt.tls.verify_peer) {
-        if (opt.tls.use_system_ca) c.set_default_verify_paths();
-        if (!opt.tls.ca_file.empty()) {
-          error_code ec;
-          c.load_verify_file(opt.tls.ca_file, ec);
-          if (ec) throw InvalidArgument("cannot load CA file '" + opt.tls.ca_file + "': " + ec.message());
-        }
-        c.set_verify_mode(ssl::verify_peer);
-      } else {
-        c.set_verify_mode(ssl::verify_none);
-      }
-    });
+    std::call_once(ssl_once, [&] { ssl_ctx_.emplace(make_tls_context(opt.tls)); });
     return *ssl_ctx_;
   }
 
@@ -353,73 +329,14 @@ struct ClientImpl : std::enable_shared_from_this<ClientImpl> {
 
   // ---- connection setup ---------------------------------------------------
 
-  [[noreturn]] static void fail(const std::string& what, std::string_view phase, const error_code& ec,
-                                std::chrono::milliseconds timeout, SSL* ssl = nullptr) {
-    if (ec == beast::error::timeout) {
-      throw NetworkError(what + ": " + std::string(phase) + " timed out after " + ms(timeout));
-    }
-    std::string msg = what + ": " + std::string(phase) + ": " + ec.message();
-    if (ssl) {
-      const long vr = SSL_get_verify_result(ssl);
-      if (vr != X509_V_OK) msg += std::string(" (") + X509_verify_cert_error_string(vr) + ")";
-    }
-    throw NetworkError(msg);
-  }
-
   asio::awaitable<ConnPtr> connect(const HttpUrl& u, const std::string& what) {
-    using namespace asio::experimental::awaitable_operators;
-    const std::string port = std::to_string(u.port);
-    const std::string where =
-        (u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host) + ":" + port;
-    tcp::resolver::results_type eps;
-    if (u.host_is_ip) {
-      error_code ec;
-      auto addr = asio::ip::make_address(u.host, ec);
-      if (ec) throw NetworkError(what + ": bad IP address");
-      eps = tcp::resolver::results_type::create(tcp::endpoint(addr, u.port), u.host, port);
-    } else {
-      tcp::resolver resolver(ex);
-      asio::steady_timer timer(ex, opt.connect_timeout);
-      std::variant<tcp::resolver::results_type, std::monostate> r;
-      try {
-        r = co_await (resolver.async_resolve(u.host, port, asio::use_awaitable) ||
-                      timer.async_wait(asio::use_awaitable));
-      } catch (const boost::system::system_error& e) {
-        fail(what, "resolve " + u.host, e.code(), opt.connect_timeout);
-      }
-      if (r.index() == 1) fail(what, "resolve " + u.host, beast::error::timeout, opt.connect_timeout);
-      eps = std::get<0>(std::move(r));
-    }
-
-    ConnPtr c = u.tls() ? std::make_unique<Connection>(ex, tls_context()) : std::make_unique<Connection>(ex);
-    auto& t = c->tcp();
-    error_code ec;
-    t.expires_after(opt.connect_timeout);
-    co_await t.async_connect(eps, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) fail(what, "connect to " + where, ec, opt.connect_timeout);
-    t.socket().set_option(tcp::no_delay(true), ec);
-
-    if (u.tls()) {
-      auto& s = std::get<1>(c->stream);
-      SSL* h = s.native_handle();
-      if (u.host_is_ip) {
-        // RFC 6066: no SNI for IP literals; verify against the IP SANs.
-        if (opt.tls.verify_peer && X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(h), u.host.c_str()) != 1) {
-          throw NetworkError(what + ": cannot set TLS verification address");
-        }
-      } else {
-        if (SSL_set_tlsext_host_name(h, u.host.c_str()) != 1)
-          throw NetworkError(what + ": cannot set TLS SNI");
-        // OpenSSL's own host check reports "hostname mismatch" as the verify result.
-        if (opt.tls.verify_peer && SSL_set1_host(h, u.host.c_str()) != 1) {
-          throw NetworkError(what + ": cannot set TLS verification host");
-        }
-      }
-      t.expires_after(opt.tls_handshake_timeout);
-      co_await s.async_handshake(ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) fail(what, "TLS handshake with " + where, ec, opt.tls_handshake_timeout, h);
-    }
-    t.expires_never();
+    ConnectParams p;
+    p.connect_timeout = opt.connect_timeout;
+    p.tls_handshake_timeout = opt.tls_handshake_timeout;
+    p.tls_context = u.tls() ? &tls_context() : nullptr;
+    p.verify_peer = opt.tls.verify_peer;
+    AnyStream stream = co_await connect_stream(ex, u, p, what);
+    ConnPtr c = std::make_unique<Connection>(std::move(stream));
     ++n_opened;
     co_return c;
   }
@@ -658,7 +575,7 @@ struct StreamState {
         if (ec == beast::error::timeout) {
           failure = std::make_exception_ptr(NetworkError(what + ": reading response body stalled at byte " +
                                                          std::to_string(at) + " (no data for " +
-                                                         ms(impl->opt.read_body_idle_timeout) + ")"));
+                                                         ms_text(impl->opt.read_body_idle_timeout) + ")"));
         } else {
           const bool closed = ec == asio::error::eof || ec == http::error::partial_message ||
                               ec == ssl::error::stream_truncated;
@@ -728,7 +645,7 @@ asio::awaitable<std::unique_ptr<StreamState>> ClientImpl::exchange(const HttpReq
       ++n_retries;
       continue;
     }
-    fail(what, a.phase, a.ec, a.timeout);
+    throw_network_error(what, a.phase, a.ec, a.timeout);
   }
   auto st = std::make_unique<StreamState>();
   st->impl = shared_from_this();

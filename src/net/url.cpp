@@ -74,6 +74,19 @@ HttpUrl HttpUrl::parse(std::string_view s) {
   return out;
 }
 
+std::string websocket_to_http_url(std::string_view url) {
+  const auto colon = url.find("://");
+  std::string scheme(url.substr(0, colon == std::string_view::npos ? 0 : colon));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string_view rest = colon == std::string_view::npos ? std::string_view{} : url.substr(colon);
+  if (scheme == "ws") return "http" + std::string(rest);
+  if (scheme == "wss") return "https" + std::string(rest);
+  if (scheme == "http" || scheme == "https") return std::string(url);
+  throw InvalidArgument("unsupported WebSocket URL scheme in '" + std::string(url) +
+                        "' (ws, wss, http, https)");
+}
+
 std::string resolve_url(std::string_view base, std::string_view reference) {
   auto b = urls::parse_uri(base);
   if (!b) throw InvalidArgument("invalid base URL '" + std::string(base) + "'");

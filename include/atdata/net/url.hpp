@@ -27,6 +27,12 @@ struct HttpUrl {
   static HttpUrl parse(std::string_view url);
 };
 
+// A WebSocket URL in the form HttpUrl::parse takes: ws:// becomes http://
+// and wss:// becomes https:// (the upgrade request is an HTTP/1.1 GET on the
+// same host, port and target); http(s):// URLs are returned unchanged.
+// Throws InvalidArgument for any other scheme.
+std::string websocket_to_http_url(std::string_view url);
+
 // RFC 3986 reference resolution, as used for a redirect's Location header.
 std::string resolve_url(std::string_view base, std::string_view reference);
 

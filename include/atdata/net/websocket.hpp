@@ -41,8 +41,10 @@ struct WebSocketOptions {
   std::chrono::milliseconds upgrade_timeout{10'000};
   // A ping is sent when nothing was received for this long (0: never).
   std::chrono::milliseconds ping_interval{30'000};
-  // read() fails with NetworkError "... timed out" when no frame of any kind
-  // (data, ping, pong) arrived for this long (0: no deadline).
+  // read() fails with NetworkError "<url>: no data for N ms (read timeout)"
+  // when, while it waits, no frame of any kind (data, ping, pong) arrived for
+  // this long (0: no deadline). Time spent not reading does not count: a
+  // consumer applying back-pressure is not a dead peer.
   std::chrono::milliseconds read_timeout{60'000};
   // Each write (send(), ping(), close()).
   std::chrono::milliseconds write_timeout{30'000};
@@ -60,8 +62,9 @@ struct WebSocketOptions {
 struct WebSocketMessage {
   SharedBytes data;
   bool binary = false;
-  // The peer sent a close frame (or closed TCP without one: code 1006); data
-  // is empty and no further read() may be made.
+  // The peer sent a close frame (or closed TCP without one, a clean FIN: code
+  // 1006); data is empty and no further read() may be made. A reset
+  // connection is a NetworkError instead.
   bool closed = false;
   std::uint16_t close_code = 0;
   std::string close_reason;
@@ -83,7 +86,7 @@ class WebSocket {
   // The next complete message (pings and pongs are answered and counted as
   // activity, never returned).
   boost::asio::awaitable<WebSocketMessage> read();
-  boost::asio::awaitable<void> send(std::string_view text);               // a text message
+  boost::asio::awaitable<void> send(std::string_view text);  // a text message
   boost::asio::awaitable<void> send_binary(std::span<const std::byte> data);
   boost::asio::awaitable<void> ping();
   // Close handshake with `code` (1000 normal); waits for the peer's close
