@@ -3,18 +3,21 @@
 #   1. installs the build dependencies and the official ATProto PDS (npm, from the lockfile);
 #   2. builds the library, the `atdata` CLI and the examples;
 #   3. boots a throw-away PDS + in-memory PLC directory with a demo account;
-#   4. runs examples/complete_example.cpp — Python atdata's "complete example" in C++:
+#   4. starts `atdata watch --db` on the PDS's firehose (every commit verified against the
+#      account's signing key) so each schema and dataset shows up as it is written;
+#   5. runs examples/complete_example.cpp — Python atdata's "complete example" in C++:
 #      1,000 samples → WebDataset shard → publish schema → insert dataset record →
 #      list datasets → decode_schema → load the dataset back in batches of 32;
-#   5. prints the first samples of the shard with `atdata cat`, then serves shards from
+#   6. prints the first samples of the shard with `atdata cat`, then serves shards from
 #      nginx on loopback and loads them back through the prefetching pipeline with
 #      `atdata load` (progress bar, then the summary line);
-#   6. bulk-publishes 500 more dataset records with `atdata publish-records` (progress
+#   7. bulk-publishes 500 more dataset records with `atdata publish-records` (progress
 #      bar, then a re-run that writes nothing: resumable) and lists them with `atdata ls`;
-#   7. exports the account's repository (com.atproto.sync.getRepo) and verifies it offline
+#   8. queries the catalogue the watcher kept with `atdata search`;
+#   9. exports the account's repository (com.atproto.sync.getRepo) and verifies it offline
 #      with `atdata repo`: every block's CID, the tree, the commit signature with the key
 #      from the account's DID document;
-#   8. stops nginx and the PDS (all their data is deleted).
+#  10. stops the watcher, nginx and the PDS (all their data is deleted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -27,7 +30,9 @@ cmake --build "$dir" -j "$(nproc)" --target example_complete_example atdata_cli
 
 run="$root/$dir/demo-pds"
 web="$root/$dir/demo-nginx"
+watch_pid=""
 cleanup() {
+  [[ -n "$watch_pid" ]] && kill "$watch_pid" 2>/dev/null || true
   bash tools/nginx/ctest-fixture.sh stop "$web" >/dev/null 2>&1 || true
   bash tools/pds/ctest-fixture.sh stop "$run" >/dev/null 2>&1 || true
 }
@@ -42,6 +47,12 @@ eval "$(node -e '
 
 work="$root/$dir/demo-data"
 rm -rf "$work" && mkdir -p "$work"
+echo "== atdata watch: following $ATDATA_PDS_URL's firehose into $work/catalogue.db"
+# The first 12 records it reports are echoed live; all go to watch.log.
+"$dir/src/cli/atdata" watch --db "$work/catalogue.db" -v >"$work/watch.log" 2>"$work/watch.err" &
+watch_pid=$!
+(tail -n +1 -f --pid="$watch_pid" "$work/watch.log" | sed -u -n '1,12s/^/   [watch] /p') &
+for _ in $(seq 1 100); do grep -q "connected" "$work/watch.err" 2>/dev/null && break; sleep 0.1; done
 echo "== complete example against $ATDATA_PDS_URL as $ATDATA_HANDLE"
 ATDATA_DEMO_DIR="$work" "$dir/examples/example_complete_example"
 echo "== atdata cat (first 2 samples)"
@@ -64,6 +75,13 @@ echo "== the same command again (resumes; nothing is written twice)"
 "$dir/src/cli/atdata" ls >"$work/datasets.tsv"
 echo "== atdata ls: $(wc -l <"$work/datasets.tsv") dataset records in the repository; the first 3:"
 head -n 3 "$work/datasets.tsv"
+for _ in $(seq 1 100); do grep -q "demo-bulk-499" "$work/watch.log" && break; sleep 0.1; done
+echo "== atdata watch saw $(wc -l <"$work/watch.log") records appear; stopping it"
+kill -TERM "$watch_pid"; wait "$watch_pid" || true; watch_pid=""
+echo "== atdata search 'demo-bulk-42' (full text over the catalogue)"
+"$dir/src/cli/atdata" search "demo-bulk-42" --db "$work/catalogue.db"
+echo "== atdata search --schema <the example's schema> --limit 3 (newest first)"
+"$dir/src/cli/atdata" search --db "$work/catalogue.db" --schema "$schema" --limit 3
 echo "== atdata repo: the repository export, verified offline (first 2 records, then the commit)"
 did=$(node -e 'const e=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); console.log(Object.values(e.accounts)[0].did)' "$run/env.json")
 curl -sf "$ATDATA_PDS_URL/xrpc/com.atproto.sync.getRepo?did=$did" -o "$work/repo.car"

@@ -312,4 +312,34 @@ class RecordError : public Error {
   std::string member_;
 };
 
+// An event stream ended with an error the subscriber cannot recover from by
+// reconnecting (e.g. "FutureCursor": the cursor is ahead of the host).
+// error_name() is the stream's error name, source() the host.
+class StreamError : public Error {
+ public:
+  StreamError(std::string source, std::string error_name, std::string message)
+      : Error(source + ": " + error_name + (message.empty() ? "" : ": " + message)),
+        source_(std::move(source)),
+        error_name_(std::move(error_name)),
+        message_(std::move(message)) {}
+  const std::string& source() const noexcept { return source_; }
+  const std::string& error_name() const noexcept { return error_name_; }
+  const std::string& message() const noexcept { return message_; }
+
+ private:
+  std::string source_, error_name_, message_;
+};
+
+// The catalogue's SQLite database failed: operation() says what was being
+// done ("open", "apply", "search"…), the message carries SQLite's words.
+class CatalogueError : public Error {
+ public:
+  CatalogueError(std::string operation, const std::string& what)
+      : Error("catalogue " + operation + ": " + what), operation_(std::move(operation)) {}
+  const std::string& operation() const noexcept { return operation_; }
+
+ private:
+  std::string operation_;
+};
+
 }  // namespace atdata
