@@ -157,7 +157,7 @@ TEST(DiscoveryPds, ConnectionDropsDuringBulkPublishLoseAndRepeatNothing) {
   auto queue = std::make_shared<atproto::RepoEventQueue>(bob.io.get_executor(), 64);
   atproto::FirehoseConfig fc;
   fc.host = relay.url();
-  fc.collections = {std::string(kDatasetRecord)};
+  fc.collections = {std::string(nsid::kDatasetRecord)};
   fc.reconnect_initial = 20ms;
   fc.reconnect_max = 200ms;
   bool connected = false;
@@ -254,7 +254,7 @@ TEST(DiscoveryPds, CursorZeroReplaysTheHistoryAndAFutureCursorIsAnError) {
     std::map<std::string, std::string> got;
     for (const auto& e : w.catalogue.search(q)) got[e.uri.str()] = e.cid;
     std::map<std::string, std::string> want;
-    for (auto coll : {kSampleSchema, kDatasetRecord, kLens}) {
+    for (auto coll : {nsid::kSampleSchema, nsid::kDatasetRecord, nsid::kLens}) {
       auto pager = alice.client.list_all_records(std::string(coll));
       while (auto page = alice.run(pager.next())) {
         for (const auto& rec : page->records) want[rec.uri] = rec.cid;
@@ -349,7 +349,7 @@ TEST(DiscoveryPds, WatcherKilledDuringBulkPublishResumesWithNothingLostOrDoubled
   pid = spawn_watch(db, log);
 
   std::map<std::string, std::string> want;
-  auto pager = bob.client.list_all_records(std::string(kDatasetRecord));
+  auto pager = bob.client.list_all_records(std::string(nsid::kDatasetRecord));
   while (auto page = bob.run(pager.next())) {
     for (const auto& rec : page->records) want[rec.uri] = rec.cid;
   }
@@ -403,14 +403,14 @@ TEST(DiscoveryPds, TwoHostsOneCatalogueUpdatesAndDeletes) {
   // Update: the same rkey with a new record.
   DatasetRecord updated = ec.record();
   updated.name = "renamed-on-second-pds";
-  auto ref = alice.run(carol.put_record(std::string(kDatasetRecord), ec.uri().rkey, updated.to_record()));
+  auto ref = alice.run(carol.put_record(std::string(nsid::kDatasetRecord), ec.uri().rkey, updated.to_record()));
   ASSERT_TRUE(run_until(alice.io, [&] { auto e = cat.get(ec.uri()); return e && e->cid == ref.cid; }, 5s));
   EXPECT_EQ(cat.get(ec.uri())->name, "renamed-on-second-pds");
   CatalogueQuery q;
   q.name = "on-second-pds";
   EXPECT_TRUE(cat.search(q).empty()) << "the old version must be gone";
 
-  alice.run(alice.client.delete_record(std::string(kDatasetRecord), ea.uri().rkey));
+  alice.run(alice.client.delete_record(std::string(nsid::kDatasetRecord), ea.uri().rkey));
   ASSERT_TRUE(run_until(alice.io, [&] { return !cat.get(ea.uri()); }, 5s));
   EXPECT_TRUE(cat.get(ec.uri()));
   d.cancel();
