@@ -3,7 +3,7 @@
 //
 //   bench_discovery record WS_URL OUT          subscribeRepos?cursor=0 of a host, frames to OUT
 //                                              (u32 little-endian length + frame), until 2 s idle
-//   bench_discovery replay FRAMES DIDS.json N [--db FILE] [--no-verify]
+//   bench_discovery replay FRAMES DIDS.json N [--db FILE] [--no-verify] [--only-datasets]
 //       a loopback WebSocket server (its own thread, the other core) sends N
 //       frames, FRAMES cycled with fresh sequence numbers, at full speed; the
 //       subscriber (Firehose: WebSocket read, decode, verify with the keys of
@@ -170,12 +170,17 @@ void serve(tcp::acceptor& acc, std::vector<SeqFrame> frames, std::uint64_t total
 }
 
 int replay(const std::string& frames_path, const std::string& dids_path, std::uint64_t total, const std::string& db,
-           bool verify) {
+           bool verify, bool only_datasets) {
   std::vector<SeqFrame> frames;
-  std::size_t frame_bytes = 0;
+  std::size_t frame_bytes = 0, dataset_frames = 0;
   for (const auto& f : read_frames(frames_path)) {
     const auto ev = atproto::decode_event_frame(f);
-    if (!std::holds_alternative<atproto::CommitEvent>(ev.event)) continue;
+    const auto* commit = std::get_if<atproto::CommitEvent>(&ev.event);
+    if (!commit) continue;
+    const bool dataset = std::any_of(commit->ops.begin(), commit->ops.end(),
+                                     [](const auto& op) { return op.collection().starts_with("ac.foundation.dataset."); });
+    if (only_datasets && !dataset) continue;
+    dataset_frames += dataset;
     frames.push_back(with_seq_slot(f));
     frame_bytes += frames.back().bytes.size();
   }
@@ -243,6 +248,7 @@ int replay(const std::string& frames_path, const std::string& dids_path, std::ui
   r["db"] = db.empty() ? "memory" : "file";
   r["events"] = events;
   r["distinct_frames"] = frames.size();
+  r["dataset_share"] = static_cast<double>(dataset_frames) / static_cast<double>(frames.size());
   r["mean_frame_bytes"] = frame_bytes / frames.size();
   r["record_changes"] = changes;
   r["rejected"] = rejected;
@@ -306,15 +312,16 @@ int main(int argc, char** argv) {
     if (a.size() >= 3 && a[0] == "record") return record(a[1], a[2]);
     if (a.size() >= 4 && a[0] == "replay") {
       std::string db;
-      bool verify = true;
+      bool verify = true, only = false;
       for (std::size_t i = 4; i < a.size(); ++i) {
         if (a[i] == "--db" && i + 1 < a.size()) db = a[++i];
         if (a[i] == "--no-verify") verify = false;
+        if (a[i] == "--only-datasets") only = true;
       }
-      return replay(a[1], a[2], std::stoull(a[3]), db, verify);
+      return replay(a[1], a[2], std::stoull(a[3]), db, verify, only);
     }
     if (a.size() >= 2 && a[0] == "latency") return latency(std::stoul(a[1]));
-    std::cerr << "usage: bench_discovery record WS_URL OUT | replay FRAMES DIDS.json N [--db FILE] [--no-verify]"
+    std::cerr << "usage: bench_discovery record WS_URL OUT | replay FRAMES DIDS.json N [--db FILE] [--no-verify] [--only-datasets]"
                  " | latency N\n";
     return 2;
   } catch (const std::exception& e) {
