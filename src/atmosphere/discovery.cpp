@@ -6,11 +6,14 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <exception>
 #include <map>
 
+#include "atdata/atmosphere/lexicon.hpp"
 #include "atdata/atproto/event_queue.hpp"
+#include "atdata/net/url.hpp"
 #include "atdata/error.hpp"
 
 namespace asio = boost::asio;
@@ -201,6 +204,29 @@ struct Discovery::Impl : std::enable_shared_from_this<Discovery::Impl> {
     }
   }
 
+  asio::awaitable<void> backfill_listed() {
+    if (!cfg.backfill || !cfg.backfill_listed_repos) co_return;
+    static constexpr std::string_view kCollections[] = {nsid::kSampleSchema, nsid::kDatasetRecord, nsid::kLens};
+    for (const auto& host : cfg.hosts) {
+      std::vector<std::string> dids;
+      try {
+        for (auto c : kCollections) {
+          auto more = co_await list_repos_by_collection(client, net::websocket_to_http_url(host), std::string(c));
+          dids.insert(dids.end(), more.begin(), more.end());
+        }
+      } catch (const Error& e) {
+        log(host + " does not list repositories by collection (" + e.what() + ")");
+        continue;
+      }
+      std::sort(dids.begin(), dids.end());
+      dids.erase(std::unique(dids.begin(), dids.end()), dids.end());
+      for (const auto& did : dids) {
+        if (cancelled) co_return;
+        if (!cat.known_repo(did)) co_await backfill(did, host);
+      }
+    }
+  }
+
   asio::awaitable<void> writer() {
     std::vector<atproto::RepoEvent> batch;
     batch.reserve(cfg.batch_max);
@@ -222,6 +248,7 @@ struct Discovery::Impl : std::enable_shared_from_this<Discovery::Impl> {
     running = true;
     build_sources();
     co_await backfill_named();
+    co_await backfill_listed();
 
     const std::size_t n_sources = firehoses.size() + jetstreams.size();
     auto remaining = std::make_shared<std::size_t>(n_sources);

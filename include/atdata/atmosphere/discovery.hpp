@@ -51,6 +51,10 @@ struct DiscoveryConfig {
   // Repositories (DIDs or handles) to fill when run() starts, whether or not
   // they publish anything while it runs.
   std::vector<std::string> repos;
+  // At start, ask each host which repositories hold dataset records
+  // (com.atproto.sync.listReposByCollection, offered by relays, not by PDSes)
+  // and fill those not known yet. A host without the method is skipped.
+  bool backfill_listed_repos = true;
   // A failed backfill is retried on a later event of that repository, but
   // not sooner than this.
   std::chrono::milliseconds backfill_retry{30'000};
