@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <ctime>
@@ -137,6 +138,22 @@ RepoEvent decode_jetstream_event(std::string_view text, std::string_view source)
     bad_field("kind", "unknown kind '" + kind.substr(0, 32) + "'");
   }
   return ev;
+}
+
+std::string make_jetstream_options_update(const std::vector<std::string>& wanted_collections,
+                                          const std::vector<std::string>& wanted_dids,
+                                          std::size_t max_message_size_bytes) {
+  json::object payload;
+  json::array cols, dids;
+  for (const auto& c : wanted_collections) cols.emplace_back(c);
+  for (const auto& d : wanted_dids) dids.emplace_back(d);
+  payload["wantedCollections"] = std::move(cols);
+  payload["wantedDids"] = std::move(dids);
+  if (max_message_size_bytes != 0) payload["maxMessageSizeBytes"] = max_message_size_bytes;
+  json::object msg;
+  msg["type"] = "options_update";
+  msg["payload"] = std::move(payload);
+  return json::serialize(msg);
 }
 
 // ---- decompression ------------------------------------------------------------
@@ -308,6 +325,21 @@ void Jetstream::cancel() {
   });
 }
 
+asio::awaitable<void> Jetstream::update_filters(std::vector<std::string> wanted_collections,
+                                                std::vector<std::string> wanted_dids) {
+  std::shared_ptr<State> s = s_;
+  s->cfg.wanted_collections = std::move(wanted_collections);
+  s->cfg.wanted_dids = std::move(wanted_dids);
+  const std::string msg = make_jetstream_options_update(s->cfg.wanted_collections, s->cfg.wanted_dids);
+  if (s->ws && s->ws->is_open()) {
+    try {
+      co_await s->ws->send(msg);
+    } catch (const NetworkError& e) {
+      s->last_error = e.what();  // run() sees the broken connection and reconnects
+    }
+  }
+}
+
 std::optional<std::int64_t> Jetstream::cursor() const {
   return s_->last;
 }
@@ -323,7 +355,6 @@ asio::awaitable<void> Jetstream::run() {
   std::shared_ptr<State> s = s_;
   if (s->running) throw InvalidArgument("Jetstream::run: already running");
   s->running = true;
-  s->cancelled = false;
   detail::JetstreamBackoff backoff(s->cfg.reconnect_initial, s->cfg.reconnect_max);
   bool queue_closed = false;
   while (!s->cancelled && !queue_closed) {

@@ -539,6 +539,62 @@ TEST_F(JetstreamRun, BadMessageIsRejectedAndLoopContinues) {
   EXPECT_EQ(srv.connections(), 1u);
 }
 
+TEST(JetstreamOptions, OptionsUpdateMessage) {
+  const std::string m = make_jetstream_options_update({"app.bsky.feed.post", "ac.*"}, {"did:plc:a"}, 1000);
+  const json::value v = json::parse(m);
+  EXPECT_EQ(v.at("type").as_string(), "options_update");
+  const json::object& p = v.at("payload").as_object();
+  ASSERT_EQ(p.at("wantedCollections").as_array().size(), 2u);
+  EXPECT_EQ(p.at("wantedCollections").as_array()[1].as_string(), "ac.*");
+  EXPECT_EQ(p.at("wantedDids").as_array()[0].as_string(), "did:plc:a");
+  EXPECT_EQ(p.at("maxMessageSizeBytes").as_int64(), 1000);
+  EXPECT_FALSE(json::parse(make_jetstream_options_update({}, {}))
+                   .at("payload")
+                   .as_object()
+                   .contains("maxMessageSizeBytes"));
+}
+
+TEST_F(JetstreamRun, UpdateFiltersSendsOptionsAndAppliesOnReconnect) {
+  const auto events = make_events(2);
+  std::optional<std::string> update;
+  WsServer srv(ioc, [&](WsServerConnection& c) -> asio::awaitable<void> {
+    co_await c.send_text(events[c.index() == 0 ? 0 : 1]);
+    if (c.index() == 0) {
+      update = co_await c.read_text();
+      c.drop(false);
+      co_return;
+    }
+    co_await c.wait_closed();
+  });
+  JetstreamConfig cfg = config(srv.url("/subscribe"));
+  cfg.wanted_collections = {"app.bsky.feed.post"};
+  Jetstream js(ioc.get_executor(), cfg, queue);
+  std::vector<RepoEvent> got;
+  run_io(ioc, [&]() -> asio::awaitable<void> {
+    using namespace asio::experimental::awaitable_operators;
+    auto consume = [&]() -> asio::awaitable<void> {
+      std::optional<RepoEvent> first = co_await queue->pop();
+      if (first) got.push_back(std::move(*first));
+      std::vector<std::string> cols{"ac.foundation.*"};
+      std::vector<std::string> dids{"did:plc:x"};
+      co_await js.update_filters(cols, dids);
+      std::optional<RepoEvent> second = co_await queue->pop();
+      if (second) got.push_back(std::move(*second));
+      js.cancel();
+    };
+    co_await (js.run() && consume());
+  }());
+  ASSERT_EQ(got.size(), 2u);
+  ASSERT_TRUE(update.has_value());
+  EXPECT_EQ(*update, make_jetstream_options_update({"ac.foundation.*"}, {"did:plc:x"}));
+  const auto targets = srv.targets();
+  ASSERT_EQ(targets.size(), 2u);
+  EXPECT_NE(targets[0].find("wantedCollections=app.bsky.feed.post"), std::string::npos) << targets[0];
+  EXPECT_NE(targets[1].find("wantedCollections=ac.foundation.*&wantedDids=did:plc:x&cursor="),
+            std::string::npos)
+      << targets[1];
+}
+
 TEST_F(JetstreamRun, CancelEndsRunWhileReadingAndWhileBackingOff) {
   using namespace asio::experimental::awaitable_operators;
   WsServer srv(ioc, [](WsServerConnection& c) -> asio::awaitable<void> { co_await c.wait_closed(); });

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <string>
 
 #include "atdata/error.hpp"
@@ -376,6 +377,57 @@ TEST_F(WebSocketTest, UnconnectedWebSocketThrows) {
   EXPECT_THROW(run_io(ioc, ws.read()), NetworkError);
   ws.abort();  // no-op
   run_io(ioc, ws.close());
+}
+
+TEST_F(WebSocketTest, WssWithTrustedCertificate) {
+  const WsServerTls tls = make_test_tls();
+  const std::string ca = ::testing::TempDir() + "/ws_test_ca.pem";
+  {
+    std::ofstream f(ca);
+    f << tls.cert_pem;
+  }
+  WsServer srv(
+      ioc.get_executor(),
+      [](WsServerConnection& c) -> asio::awaitable<void> {
+        auto m = co_await c.read_text();
+        co_await c.send_binary(*m);
+        co_await c.close(4002, "bye over TLS");
+      },
+      tls);
+  WebSocketOptions o = fast();
+  o.tls.use_system_ca = false;
+  o.tls.ca_file = ca;
+  EXPECT_EQ(srv.url("/x").rfind("wss://127.0.0.1:", 0), 0u);
+  run_io(ioc, [&]() -> asio::awaitable<void> {
+    WebSocket ws = co_await WebSocket::connect(ioc.get_executor(), srv.url("/x"), o);
+    co_await ws.send("secret");
+    WebSocketMessage a = co_await ws.read();
+    WebSocketMessage b = co_await ws.read();
+    EXPECT_TRUE(a.binary);
+    EXPECT_EQ(text_of(a), "secret");
+    EXPECT_TRUE(b.closed);
+    EXPECT_EQ(b.close_code, 4002);
+    EXPECT_EQ(b.close_reason, "bye over TLS");
+  }());
+}
+
+TEST_F(WebSocketTest, WssUntrustedCertificateNamesVerifyResult) {
+  WsServer srv(
+      ioc.get_executor(), [](WsServerConnection& c) -> asio::awaitable<void> { co_await c.wait_closed(); },
+      make_test_tls());
+  WebSocketOptions o = fast();
+  o.tls.use_system_ca = false;
+  std::string err;
+  run_io(ioc, [&]() -> asio::awaitable<void> {
+    try {
+      co_await WebSocket::connect(ioc.get_executor(), srv.url(), o);
+    } catch (const NetworkError& e) {
+      err = e.what();
+    }
+  }());
+  EXPECT_NE(err.find("TLS handshake with 127.0.0.1:"), std::string::npos) << err;
+  EXPECT_NE(err.find("certificate"), std::string::npos) << err;
+  EXPECT_EQ(srv.connections(), 0u);
 }
 
 TEST(WebSocketUrl, SchemeMapping) {

@@ -1,14 +1,21 @@
 #include "support/ws_server.hpp"
 
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include <variant>
 
 #include <deque>
 #include <stdexcept>
@@ -35,8 +42,11 @@ struct Signal {
   }
 };
 
+using PlainWs = websocket::stream<beast::tcp_stream>;
+using TlsWs = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+
 struct WsConnState {
-  websocket::stream<beast::tcp_stream> ws;
+  std::variant<PlainWs, TlsWs> ws;
   http::request<http::string_body> req;
   std::string target;
   std::size_t index = 0;
@@ -45,14 +55,21 @@ struct WsConnState {
   std::deque<std::string> inbox;
   Signal changed;
 
-  WsConnState(tcp::socket sock, const asio::any_io_executor& ex)
-      : ws(beast::tcp_stream(std::move(sock))), changed(ex) {}
+  WsConnState(tcp::socket sock, const asio::any_io_executor& ex, asio::ssl::context* tls)
+      : ws(tls ? std::variant<PlainWs, TlsWs>(std::in_place_index<1>, beast::tcp_stream(std::move(sock)),
+                                              *tls)
+               : std::variant<PlainWs, TlsWs>(std::in_place_index<0>, beast::tcp_stream(std::move(sock)))),
+        changed(ex) {}
+
+  beast::tcp_stream& tcp_layer() {
+    return std::visit([](auto& w) -> beast::tcp_stream& { return beast::get_lowest_layer(w); }, ws);
+  }
 
   void end() {
     if (!open) return;
     open = false;
     error_code ec;
-    beast::get_lowest_layer(ws).socket().close(ec);
+    tcp_layer().socket().close(ec);
     changed.notify();
   }
 };
@@ -66,6 +83,7 @@ struct WsServerState {
   std::size_t accepted = 0;
   std::vector<std::string> targets;
   std::vector<std::weak_ptr<WsConnState>> live;
+  std::unique_ptr<asio::ssl::context> tls;
 
   WsServerState(asio::any_io_executor e, WsServer::Handler h)
       : ex(e), acceptor(e, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), handler(std::move(h)) {}
@@ -75,7 +93,7 @@ namespace {
 
 void drop_conn(WsConnState& c, bool reset) {
   if (!c.open) return;
-  auto& sock = beast::get_lowest_layer(c.ws).socket();
+  auto& sock = c.tcp_layer().socket();
   error_code ec;
   if (reset) {
     sock.set_option(asio::socket_base::linger(true, 0), ec);
@@ -90,7 +108,8 @@ asio::awaitable<void> reader(std::shared_ptr<WsConnState> c) {
   while (c->open) {
     error_code ec;
     buf.clear();
-    co_await c->ws.async_read(buf, asio::redirect_error(asio::use_awaitable, ec));
+    co_await std::visit(
+        [&](auto& w) { return w.async_read(buf, asio::redirect_error(asio::use_awaitable, ec)); }, c->ws);
     if (ec) break;
     c->inbox.push_back(beast::buffers_to_string(buf.data()));
     c->changed.notify();
@@ -108,14 +127,14 @@ asio::awaitable<void> run_handler(std::shared_ptr<WsServerState> st, std::shared
   drop_conn(*c, true);
 }
 
-asio::awaitable<void> serve(std::shared_ptr<WsServerState> st, tcp::socket sock) {
-  auto c = std::make_shared<WsConnState>(std::move(sock), st->ex);
-  beast::flat_buffer buf;
+// The upgrade request is read from (and a rejection written to) `http_stream`:
+// the TCP stream, or the TLS stream after its handshake.
+template <class HttpStream>
+asio::awaitable<bool> read_upgrade(std::shared_ptr<WsServerState> st, std::shared_ptr<WsConnState> c,
+                                   HttpStream& http_stream, beast::flat_buffer& buf) {
   error_code ec;
-  auto& stream = beast::get_lowest_layer(c->ws);
-  stream.expires_after(std::chrono::seconds(10));
-  co_await http::async_read(stream, buf, c->req, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return;
+  co_await http::async_read(http_stream, buf, c->req, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return false;
   c->target = std::string(c->req.target());
   st->targets.push_back(c->target);
   if (st->reject_status != 0 || !websocket::is_upgrade(c->req)) {
@@ -125,20 +144,44 @@ asio::awaitable<void> serve(std::shared_ptr<WsServerState> st, tcp::socket sock)
     res.body() = st->reject_body;
     res.prepare_payload();
     res.keep_alive(false);
-    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    co_return;
+    co_await http::async_write(http_stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    c->tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ec);
+    co_return false;
   }
-  co_await c->ws.async_accept(c->req, asio::redirect_error(asio::use_awaitable, ec));
+  co_return true;
+}
+
+asio::awaitable<void> serve(std::shared_ptr<WsServerState> st, tcp::socket sock) {
+  auto c = std::make_shared<WsConnState>(std::move(sock), st->ex, st->tls.get());
+  beast::flat_buffer buf;
+  error_code ec;
+  auto& stream = c->tcp_layer();
+  stream.expires_after(std::chrono::seconds(10));
+  bool upgrade = false;
+  if (auto* t = std::get_if<TlsWs>(&c->ws)) {
+    co_await t->next_layer().async_handshake(asio::ssl::stream_base::server,
+                                             asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    upgrade = co_await read_upgrade(st, c, t->next_layer(), buf);
+  } else {
+    upgrade = co_await read_upgrade(st, c, stream, buf);
+  }
+  if (!upgrade) co_return;
+  co_await std::visit(
+      [&](auto& w) { return w.async_accept(c->req, asio::redirect_error(asio::use_awaitable, ec)); }, c->ws);
   if (ec) co_return;
   stream.expires_never();
   c->index = st->accepted++;
-  c->ws.control_callback([raw = c.get()](websocket::frame_type kind, beast::string_view) {
-    if (kind == websocket::frame_type::ping) {
-      ++raw->pings;
-      raw->changed.notify();
-    }
-  });
+  std::visit(
+      [raw = c.get()](auto& w) {
+        w.control_callback([raw](websocket::frame_type kind, beast::string_view) {
+          if (kind == websocket::frame_type::ping) {
+            ++raw->pings;
+            raw->changed.notify();
+          }
+        });
+      },
+      c->ws);
   st->live.push_back(c);
   asio::co_spawn(st->ex, reader(c), asio::detached);
   asio::co_spawn(st->ex, run_handler(st, c), asio::detached);
@@ -170,8 +213,12 @@ std::size_t WsServerConnection::index() const {
 asio::awaitable<void> WsServerConnection::send_binary(std::span<const std::byte> data) {
   auto c = s_;
   if (!c->open) throw std::runtime_error("ws_server: send on a closed connection");
-  c->ws.binary(true);
-  co_await c->ws.async_write(asio::buffer(data.data(), data.size()), asio::use_awaitable);
+  co_await std::visit(
+      [&](auto& w) {
+        w.binary(true);
+        return w.async_write(asio::buffer(data.data(), data.size()), asio::use_awaitable);
+      },
+      c->ws);
 }
 
 asio::awaitable<void> WsServerConnection::send_binary(std::string_view data) {
@@ -181,8 +228,12 @@ asio::awaitable<void> WsServerConnection::send_binary(std::string_view data) {
 asio::awaitable<void> WsServerConnection::send_text(std::string_view text) {
   auto c = s_;
   if (!c->open) throw std::runtime_error("ws_server: send on a closed connection");
-  c->ws.text(true);
-  co_await c->ws.async_write(asio::buffer(text.data(), text.size()), asio::use_awaitable);
+  co_await std::visit(
+      [&](auto& w) {
+        w.text(true);
+        return w.async_write(asio::buffer(text.data(), text.size()), asio::use_awaitable);
+      },
+      c->ws);
 }
 
 asio::awaitable<void> WsServerConnection::close(std::uint16_t code, std::string reason) {
@@ -191,7 +242,8 @@ asio::awaitable<void> WsServerConnection::close(std::uint16_t code, std::string 
     error_code ec;
     websocket::close_reason cr(static_cast<websocket::close_code>(code),
                                beast::string_view(reason.data(), std::min<std::size_t>(reason.size(), 123)));
-    co_await c->ws.async_close(cr, asio::redirect_error(asio::use_awaitable, ec));
+    co_await std::visit(
+        [&](auto& w) { return w.async_close(cr, asio::redirect_error(asio::use_awaitable, ec)); }, c->ws);
     c->end();
   }
 }
@@ -233,6 +285,60 @@ WsServer::WsServer(asio::any_io_executor ex, Handler handler)
   asio::co_spawn(ex, detail::accept_loop(s_), asio::detached);
 }
 
+WsServer::WsServer(asio::any_io_executor ex, Handler handler, const WsServerTls& tls)
+    : s_(std::make_shared<detail::WsServerState>(ex, std::move(handler))) {
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  ctx->use_certificate_chain(asio::buffer(tls.cert_pem));
+  ctx->use_private_key(asio::buffer(tls.key_pem), asio::ssl::context::pem);
+  s_->tls = std::move(ctx);
+  asio::co_spawn(ex, detail::accept_loop(s_), asio::detached);
+}
+
+WsServerTls make_test_tls() {
+  WsServerTls out;
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* x = X509_new();
+  if (!key || !x) throw std::runtime_error("ws_server: cannot create a test key/certificate");
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(x), 7 * 24 * 3600);
+  X509_set_pubkey(x, key);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"),
+                             -1, -1, 0);
+  X509_set_issuer_name(x, name);
+  X509V3_CTX v3;
+  X509V3_set_ctx_nodb(&v3);
+  X509V3_set_ctx(&v3, x, x, nullptr, nullptr, 0);
+  const std::pair<int, const char*> exts[] = {{NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost"},
+                                              {NID_basic_constraints, "critical,CA:TRUE"},
+                                              {NID_key_usage, "critical,digitalSignature,keyCertSign"}};
+  for (const auto& [nid, value] : exts) {
+    X509_EXTENSION* e = X509V3_EXT_conf_nid(nullptr, &v3, nid, value);
+    if (!e) throw std::runtime_error("ws_server: cannot add a certificate extension");
+    X509_add_ext(x, e, -1);
+    X509_EXTENSION_free(e);
+  }
+  if (!X509_sign(x, key, EVP_sha256()))
+    throw std::runtime_error("ws_server: cannot sign the test certificate");
+  auto to_pem = [](auto write) {
+    BIO* b = BIO_new(BIO_s_mem());
+    write(b);
+    char* p = nullptr;
+    const long n = BIO_get_mem_data(b, &p);
+    std::string s(p, static_cast<std::size_t>(n));
+    BIO_free(b);
+    return s;
+  };
+  out.cert_pem = to_pem([&](BIO* b) { PEM_write_bio_X509(b, x); });
+  out.key_pem =
+      to_pem([&](BIO* b) { PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); });
+  X509_free(x);
+  EVP_PKEY_free(key);
+  return out;
+}
+
 WsServer::~WsServer() {
   error_code ec;
   s_->acceptor.close(ec);
@@ -243,7 +349,7 @@ std::uint16_t WsServer::port() const {
   return s_->acceptor.local_endpoint().port();
 }
 std::string WsServer::url(std::string_view path) const {
-  return "ws://127.0.0.1:" + std::to_string(port()) + std::string(path);
+  return std::string(s_->tls ? "wss" : "ws") + "://127.0.0.1:" + std::to_string(port()) + std::string(path);
 }
 void WsServer::reject_with(int status, std::string body) {
   s_->reject_status = status;

@@ -70,6 +70,14 @@ class WsServerConnection {
   std::shared_ptr<detail::WsConnState> s_;
 };
 
+// A server certificate for wss:// tests: self-signed, valid for 127.0.0.1
+// and localhost; clients trust it by loading cert_pem as their CA file.
+struct WsServerTls {
+  std::string cert_pem;
+  std::string key_pem;
+};
+WsServerTls make_test_tls();
+
 class WsServer {
  public:
   using Handler = std::function<boost::asio::awaitable<void>(WsServerConnection&)>;
@@ -77,12 +85,14 @@ class WsServer {
   WsServer(boost::asio::any_io_executor ex, Handler handler);
   WsServer(boost::asio::io_context& ioc, Handler handler)
       : WsServer(ioc.get_executor(), std::move(handler)) {}
+  // TLS: serves wss:// with this certificate.
+  WsServer(boost::asio::any_io_executor ex, Handler handler, const WsServerTls& tls);
   ~WsServer();
   WsServer(const WsServer&) = delete;
   WsServer& operator=(const WsServer&) = delete;
 
   std::uint16_t port() const;
-  // "ws://127.0.0.1:<port><path>"
+  // "ws://127.0.0.1:<port><path>" ("wss://" with TLS)
   std::string url(std::string_view path = "/") const;
 
   // Subsequent requests are answered with this plain HTTP status and body

@@ -39,6 +39,13 @@ namespace atdata::atproto {
 // an unknown `kind` or `commit.operation`. Unknown extra fields are ignored.
 RepoEvent decode_jetstream_event(std::string_view json, std::string_view source);
 
+// The client-sourced message that changes a live subscription's filters:
+// {"type":"options_update","payload":{"wantedCollections":[...],
+// "wantedDids":[...],"maxMessageSizeBytes":N}} (N omitted when 0).
+std::string make_jetstream_options_update(const std::vector<std::string>& wanted_collections,
+                                          const std::vector<std::string>& wanted_dids,
+                                          std::size_t max_message_size_bytes = 0);
+
 // Decompresses Jetstream's zstd messages. Without a dictionary, plain zstd
 // frames; with one, frames made with that dictionary (Jetstream's is
 // published as zstd_dictionary in its repository). Not thread-safe: one per
@@ -117,8 +124,16 @@ class Jetstream {
   // run() at a time.
   boost::asio::awaitable<void> run();
   // Makes run() return soon: a pending read or backoff wait is woken; a push
-  // into a full queue completes first. Callable from any thread.
+  // into a full queue completes first. Callable from any thread. Final: a
+  // later run() returns at once.
   void cancel();
+
+  // Replaces the filters: sent as an options_update on the live connection
+  // (if any; a send failure is left to run()'s reconnect) and used by every
+  // later (re)connection. Call on the executor, from another coroutine than
+  // run(), one update at a time.
+  boost::asio::awaitable<void> update_filters(std::vector<std::string> wanted_collections,
+                                              std::vector<std::string> wanted_dids);
 
   // The last delivered event's time_us (the configured cursor before any).
   std::optional<std::int64_t> cursor() const;
