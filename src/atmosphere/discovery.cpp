@@ -318,7 +318,9 @@ DiscoveryStats Discovery::stats() const noexcept { return impl_->st; }
 std::vector<std::pair<std::string, std::optional<std::int64_t>>> Discovery::cursors() const {
   std::vector<std::pair<std::string, std::optional<std::int64_t>>> out;
   for (const auto& f : impl_->firehoses) out.emplace_back(f->config().host, f->cursor());
-  for (const auto& j : impl_->jetstreams) out.emplace_back(j->config().url, j->cursor());
+  for (std::size_t i = 0; i < impl_->jetstreams.size(); ++i) {
+    out.emplace_back(impl_->cfg.jetstreams[i], impl_->jetstreams[i]->cursor());
+  }
   return out;
 }
 
