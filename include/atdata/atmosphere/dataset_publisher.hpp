@@ -73,6 +73,8 @@ class DatasetPublishOptions : public atdata::detail::ChainedOptions<DatasetPubli
   DatasetPublishOptions&& with_rkey(std::string v) && { return set(rkey, std::move(v)); }
   DatasetPublishOptions&& with_schema_ref(std::string v) && { return set(schema_ref, std::move(v)); }
   DatasetPublishOptions&& with_schema_ref(const AtUri& v) && { return set(schema_ref, v.str()); }
+  // A literal AT-URI would otherwise be ambiguous between the two above.
+  DatasetPublishOptions&& with_schema_ref(const char* v) && { return set(schema_ref, std::string(v)); }
   DatasetPublishOptions&& with_auto_publish_schema(bool v) && { return set(auto_publish_schema, v); }
   DatasetPublishOptions&& with_schema_version(std::string v) && { return set(schema_version, std::move(v)); }
   DatasetPublishOptions&& with_mime_type(std::string v) && { return set(mime_type, std::move(v)); }
