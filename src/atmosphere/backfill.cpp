@@ -58,28 +58,10 @@ asio::awaitable<std::vector<RecordChange>> by_list_records(atproto::AtmosphereCl
   co_return out;
 }
 
-// The DID document as JSON (its verification methods carry the signing key).
-asio::awaitable<json::value> did_document_json(atproto::AtmosphereClient& client, const std::string& did) {
-  std::string url;
-  if (did.starts_with("did:plc:")) {
-    url = client.options().identity.plc_url + "/" + did;
-  } else if (did.starts_with("did:web:")) {
-    url = "https://" + did.substr(8) + "/.well-known/did.json";
-  } else {
-    throw InvalidArgument("cannot read the DID document of '" + did + "'");
-  }
-  auto resp = co_await client.http()->get(url);
-  if (!resp.ok()) {
-    throw DidResolutionError(DidResolutionError::Cause::http_error, did, url,
-                             "Could not resolve DID " + did + ": HTTP " + std::to_string(resp.status), resp.status);
-  }
-  co_return json::parse(resp.body);
-}
-
 asio::awaitable<std::vector<RecordChange>> by_get_repo(atproto::AtmosphereClient& client, std::string did,
                                                        std::uint64_t max_bytes) {
   const std::string pds = co_await client.resolve_pds(did);
-  const json::value doc = co_await did_document_json(client, did);
+  const atproto::DidDocument doc = co_await client.resolve_did(did);
   atproto::XrpcClient x(client.http(), pds);
   atproto::QueryParams params;
   params.emplace_back("did", did);
@@ -94,7 +76,7 @@ asio::awaitable<std::vector<RecordChange>> by_get_repo(atproto::AtmosphereClient
   if (!commit_block) throw VerifyError(VerifyError::Check::block_missing, did, "getRepo: the commit block is missing");
   const atproto::Commit commit = atproto::decode_commit(*commit_block);
   atproto::check_commit_did(commit, did);
-  atproto::verify_commit_signature(commit, atproto::PublicKey::from_did_document(doc));
+  atproto::verify_commit_signature(commit, atproto::PublicKey::from_did_document(json::parse(doc.raw)));
 
   std::vector<RecordChange> out;
   atproto::mst_walk(blocks, commit.data, [&](std::string_view key, std::span<const std::byte> cid) {

@@ -197,6 +197,7 @@ struct IdentityResolver::Impl {
       fail_did(Cause::bad_document, did, resolver,
                "the document from " + url + " is for " + doc.id.substr(0, 200));
     }
+    doc.raw = std::move(text);
     co_return doc;
   }
 

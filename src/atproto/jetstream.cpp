@@ -16,7 +16,7 @@
 
 #include "atdata/error.hpp"
 #include "atdata/net/url.hpp"
-#include "atproto/detail/jetstream_backoff.hpp"
+#include "atproto/detail/backoff.hpp"
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -355,7 +355,7 @@ asio::awaitable<void> Jetstream::run() {
   std::shared_ptr<State> s = s_;
   if (s->running) throw InvalidArgument("Jetstream::run: already running");
   s->running = true;
-  detail::JetstreamBackoff backoff(s->cfg.reconnect_initial, s->cfg.reconnect_max);
+  detail::Backoff backoff(s->cfg.reconnect_initial, s->cfg.reconnect_max);
   bool queue_closed = false;
   while (!s->cancelled && !queue_closed) {
     const std::string url = subscribe_url(s->last);

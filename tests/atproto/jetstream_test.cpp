@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "../../src/atproto/detail/jetstream_backoff.hpp"  // private, header-only
+#include "../../src/atproto/detail/backoff.hpp"  // private, header-only
 #include "atdata/atproto/event_queue.hpp"
 #include "atdata/atproto/jetstream.hpp"
 #include "atdata/error.hpp"
@@ -313,15 +313,15 @@ TEST(JetstreamReference, GoldenEventsWithRealDictionary) {
 
 // ---- backoff ----------------------------------------------------------------------
 
-TEST(JetstreamBackoff, CappedExponentialWithHalfJitter) {
-  using atdata::atproto::detail::jetstream_backoff_delay;
-  EXPECT_EQ(jetstream_backoff_delay(250ms, 30s, 0, 1.0), 250ms);
-  EXPECT_EQ(jetstream_backoff_delay(250ms, 30s, 0, 0.0), 125ms);
-  EXPECT_EQ(jetstream_backoff_delay(250ms, 30s, 3, 1.0), 2000ms);
-  EXPECT_EQ(jetstream_backoff_delay(250ms, 30s, 20, 1.0), 30s);
-  EXPECT_EQ(jetstream_backoff_delay(250ms, 30s, 200, 0.0), 15s);
-  EXPECT_EQ(jetstream_backoff_delay(250ms, 30s, 2, 0.5), 750ms);
-  atdata::atproto::detail::JetstreamBackoff b(100ms, 1s);
+TEST(Backoff, CappedExponentialWithHalfJitter) {
+  using atdata::atproto::detail::backoff_delay;
+  EXPECT_EQ(backoff_delay(250ms, 30s, 0, 1.0), 250ms);
+  EXPECT_EQ(backoff_delay(250ms, 30s, 0, 0.0), 125ms);
+  EXPECT_EQ(backoff_delay(250ms, 30s, 3, 1.0), 2000ms);
+  EXPECT_EQ(backoff_delay(250ms, 30s, 20, 1.0), 30s);
+  EXPECT_EQ(backoff_delay(250ms, 30s, 200, 0.0), 15s);
+  EXPECT_EQ(backoff_delay(250ms, 30s, 2, 0.5), 750ms);
+  atdata::atproto::detail::Backoff b(100ms, 1s);
   for (int i = 0; i < 10; ++i) {
     const auto d = b.next();
     EXPECT_GE(d, 50ms);

@@ -14,6 +14,9 @@ struct DidDocument {
   std::string id;                           // the DID
   std::vector<std::string> also_known_as;   // "at://alice.test", …
   std::optional<std::string> pds_endpoint;  // normalized: no trailing "/"
+  // The document as served (JSON text), when it came from a resolver: its
+  // verification methods hold the signing key (PublicKey::from_did_document).
+  std::string raw;
 
   // The handle claimed by the document ("at://<handle>" in alsoKnownAs).
   std::optional<std::string> handle() const;

@@ -1,0 +1,59 @@
+#pragma once
+// The firehose subscriber's protocol logic, sans-I/O: one frame's bytes (and
+// a key lookup) in, what the run loop must do out. No sockets, no clocks:
+// tested from captured frames.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "atdata/atproto/repo_event.hpp"
+#include "atdata/atproto/signing_key.hpp"
+#include "atdata/atproto/verifier.hpp"
+
+namespace atdata::atproto::detail {
+
+// `patterns`: exact NSIDs or prefixes ending in ".*"; empty matches all.
+bool collection_matches(const std::vector<std::string>& patterns, std::string_view collection) noexcept;
+
+struct FrameOutcome {
+  enum class Kind {
+    deliver,   // queue `event`
+    skip,      // nothing to queue (an unknown message type); `seq` may still advance the cursor
+    need_key,  // the commit must be verified with the key of `did`, which the lookup did not have
+    fatal,     // the stream cannot continue: `error_name` (FutureCursor)
+    reconnect, // the host ended the stream with an error frame (ConsumerTooSlow, …): `event` is its info event
+  };
+  Kind kind = Kind::deliver;
+  RepoEvent event;
+  std::optional<std::int64_t> seq;
+  std::string did;  // need_key, and the repository of commits / syncs
+  std::string error_name, message;
+};
+
+class FirehoseTranslator {
+ public:
+  using KeyLookup = std::function<const PublicKey*(std::string_view did)>;
+
+  FirehoseTranslator(std::string source, std::vector<std::string> collections, bool verify,
+                     VerifierOptions verifier, std::size_t max_frame_bytes);
+
+  FrameOutcome translate(std::span<const std::byte> frame, const KeyLookup& key) const;
+  const std::string& source() const noexcept { return source_; }
+
+ private:
+  RepoEvent base(RepoEvent::Kind kind) const;
+  FrameOutcome rejected(std::optional<std::int64_t> seq, std::string did, std::string check, std::string message) const;
+
+  std::string source_;
+  std::vector<std::string> collections_;
+  bool verify_;
+  Verifier verifier_;
+  std::size_t max_frame_bytes_;
+};
+
+}  // namespace atdata::atproto::detail
