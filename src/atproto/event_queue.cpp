@@ -63,6 +63,18 @@ asio::awaitable<void> RepoEventQueue::push(RepoEvent event) {
   Impl::wake(q.not_empty);
 }
 
+asio::awaitable<bool> RepoEventQueue::push(RepoEvent event, const bool& stop) {
+  Impl& q = *impl_;
+  while (!q.closed && !stop && q.items.size() >= q.capacity) co_await Impl::wait(q.not_full);
+  if (q.closed) throw Error("event queue closed");
+  if (stop) co_return false;
+  q.items.push_back(std::move(event));
+  Impl::wake(q.not_empty);
+  co_return true;
+}
+
+void RepoEventQueue::wake_producers() noexcept { Impl::wake(impl_->not_full); }
+
 asio::awaitable<std::optional<RepoEvent>> RepoEventQueue::pop() {
   Impl& q = *impl_;
   while (q.items.empty() && !q.closed) co_await Impl::wait(q.not_empty);

@@ -216,7 +216,8 @@ struct Firehose::Impl {
   std::shared_ptr<RepoEventQueue> queue;
   std::shared_ptr<IdentityResolver> identity;
   detail::FirehoseTranslator translator;
-  std::unordered_map<std::string, PublicKey> keys;
+  std::unordered_map<std::string, PublicKey> keys;    // resolved: dropped on #identity, refreshed on failure
+  std::unordered_map<std::string, PublicKey> pinned;  // add_key(): kept as given
   std::optional<std::int64_t> last;  // the last seq queued
   FirehoseStats stats;
   net::WebSocket* ws = nullptr;
@@ -260,7 +261,9 @@ struct Firehose::Impl {
   }
 
   const PublicKey* cached(std::string_view did) const {
-    auto it = keys.find(std::string(did));
+    const std::string d(did);
+    if (auto p = pinned.find(d); p != pinned.end()) return &p->second;
+    auto it = keys.find(d);
     return it == keys.end() ? nullptr : &it->second;
   }
 
@@ -304,7 +307,7 @@ struct Firehose::Impl {
       o = translator.translate(frame, lookup);
     }
     if (!fetched && cfg.verify && o.event.kind == RepoEvent::Kind::rejected && o.event.error_check == "signature" &&
-        cached(o.did)) {
+        keys.count(o.did) != 0) {
       // The key may have rotated without an #identity event reaching us.
       keys.erase(o.did);
       identity->invalidate(o.did);
@@ -326,15 +329,16 @@ struct Firehose::Impl {
     co_return o;
   }
 
-  // Queues one event; false when the queue was closed under us.
+  // Queues one event; false when the queue was closed under us or cancel()
+  // came while waiting for room.
   asio::awaitable<bool> push(RepoEvent ev) {
+    bool queued = false;
     try {
-      co_await queue->push(std::move(ev));
+      queued = co_await queue->push(std::move(ev), cancelled);
     } catch (const Error&) {
       if (!queue->closed()) throw;
-      co_return false;
     }
-    co_return true;
+    co_return queued;
   }
 };
 
@@ -366,10 +370,13 @@ void Firehose::cancel() {
     s->cancelled = true;
     s->backoff_timer.cancel();
     if (s->ws) s->ws->abort();
+    s->queue->wake_producers();
   });
 }
 
-void Firehose::add_key(std::string did, PublicKey key) { impl_->keys.insert_or_assign(std::move(did), std::move(key)); }
+void Firehose::add_key(std::string did, PublicKey key) {
+  impl_->pinned.insert_or_assign(std::move(did), std::move(key));
+}
 std::optional<std::int64_t> Firehose::cursor() const noexcept { return impl_->last; }
 const FirehoseConfig& Firehose::config() const noexcept { return impl_->cfg; }
 FirehoseStats Firehose::stats() const noexcept { return impl_->stats; }

@@ -322,6 +322,7 @@ void Jetstream::cancel() {
     s->cancelled = true;
     s->backoff_timer.cancel();
     if (s->ws) s->ws->abort();
+    s->queue->wake_producers();
   });
 }
 
@@ -393,13 +394,14 @@ asio::awaitable<void> Jetstream::run() {
           ++s->stats.duplicates;
           continue;
         }
+        bool queued = false;
         try {
-          co_await s->queue->push(std::move(ev));
+          queued = co_await s->queue->push(std::move(ev), s->cancelled);
         } catch (const Error&) {
           if (!s->queue->closed()) throw;
           queue_closed = true;
         }
-        if (queue_closed) break;
+        if (queue_closed || !queued) break;
         delivered = true;
         if (rejected) {
           ++s->stats.rejected;

@@ -15,6 +15,9 @@
 
 #include <boost/json.hpp>
 
+#include "atdata/atproto/car.hpp"
+#include "atdata/atproto/dag_cbor.hpp"
+#include "atdata/atproto/event_frame.hpp"
 #include "atdata/atproto/signing_key.hpp"
 
 namespace atdata::test {
@@ -63,6 +66,58 @@ inline std::map<std::string, atproto::PublicKey> fixture_keys() {
   std::map<std::string, atproto::PublicKey> out;
   for (const auto& [did, account] : dids.as_object())
     out.emplace(std::string(did), atproto::PublicKey::from_did_document(account.at("didDoc")));
+  return out;
+}
+
+// The frame with one body field replaced (or removed when `value` is null
+// and `remove` is set).
+inline std::vector<std::byte> with_field(const std::vector<std::byte>& frame, std::string_view key,
+                                  const atproto::DagCborValue& value, bool remove = false) {
+  const atproto::EventFrame f = atproto::decode_event_frame(frame);
+  std::vector<std::string_view> keys;
+  std::vector<atproto::DagCborValue> values;
+  bool found = false;
+  for (std::size_t i = 0; i < f.body.keys().size(); ++i) {
+    if (f.body.keys()[i] == key) {
+      found = true;
+      if (remove) continue;
+      keys.push_back(key);
+      values.push_back(value);
+    } else {
+      keys.push_back(f.body.keys()[i]);
+      values.push_back(f.body.items()[i]);
+    }
+  }
+  if (!found && !remove) {
+    keys.push_back(key);
+    values.push_back(value);
+  }
+  auto out = atproto::dag_cbor_encode(f.header);
+  atproto::dag_cbor_encode(atproto::DagCborValue::make_map(keys, values), out);
+  return out;
+}
+
+// A CAR of `blocks` under `root`, the way a PDS writes one.
+inline std::vector<std::byte> car_of(std::span<const std::byte> root, const std::vector<atproto::CarBlock>& blocks) {
+  std::vector<std::byte> out;
+  const auto varint = [&](std::uint64_t v) {
+    do {
+      auto b = static_cast<std::uint8_t>(v & 0x7f);
+      v >>= 7;
+      if (v) b |= 0x80;
+      out.push_back(static_cast<std::byte>(b));
+    } while (v);
+  };
+  const auto header = atproto::dag_cbor_encode(atproto::DagCborValue::make_map(
+      {"roots", "version"},
+      {atproto::DagCborValue::make_list({atproto::DagCborValue::make_link(root)}), atproto::DagCborValue::make_int(1)}));
+  varint(header.size());
+  out.insert(out.end(), header.begin(), header.end());
+  for (const auto& b : blocks) {
+    varint(b.cid.size() + b.data.size());
+    out.insert(out.end(), b.cid.begin(), b.cid.end());
+    out.insert(out.end(), b.data.begin(), b.data.end());
+  }
   return out;
 }
 

@@ -24,7 +24,9 @@ using Check = VerifyError::Check;
 const std::string kAlice = "did:plc:7tgzjy4e57zsigdlaf226lra";
 const std::string kBob = "did:plc:3bpd2lng3mbuxhxpxiwisjpj";
 
+using atdata::test::car_of;
 using atdata::test::fixture_keys;
+using atdata::test::with_field;
 
 std::string str(std::string_view s) {
   return std::string(s);
@@ -36,58 +38,6 @@ std::string verified_content(const VerifiedCommit& v) {
   for (const auto& op : v.ops) {
     out += " " + std::string(to_string(op.action)) + ":" + str(op.path);
     if (!op.cid.empty()) out += "=" + format_binary_cid(op.cid) + "/" + std::to_string(op.record.size());
-  }
-  return out;
-}
-
-// The frame with one body field replaced (or removed when `value` is null
-// and `remove` is set).
-std::vector<std::byte> with_field(const std::vector<std::byte>& frame, std::string_view key,
-                                  const DagCborValue& value, bool remove = false) {
-  const EventFrame f = decode_event_frame(frame);
-  std::vector<std::string_view> keys;
-  std::vector<DagCborValue> values;
-  bool found = false;
-  for (std::size_t i = 0; i < f.body.keys().size(); ++i) {
-    if (f.body.keys()[i] == key) {
-      found = true;
-      if (remove) continue;
-      keys.push_back(key);
-      values.push_back(value);
-    } else {
-      keys.push_back(f.body.keys()[i]);
-      values.push_back(f.body.items()[i]);
-    }
-  }
-  if (!found && !remove) {
-    keys.push_back(key);
-    values.push_back(value);
-  }
-  auto out = dag_cbor_encode(f.header);
-  dag_cbor_encode(DagCborValue::make_map(keys, values), out);
-  return out;
-}
-
-// A CAR of `blocks` under `root`, the way a PDS writes one.
-std::vector<std::byte> car_of(std::span<const std::byte> root, const std::vector<CarBlock>& blocks) {
-  std::vector<std::byte> out;
-  const auto varint = [&](std::uint64_t v) {
-    do {
-      auto b = static_cast<std::uint8_t>(v & 0x7f);
-      v >>= 7;
-      if (v) b |= 0x80;
-      out.push_back(static_cast<std::byte>(b));
-    } while (v);
-  };
-  const auto header = dag_cbor_encode(DagCborValue::make_map(
-      {"roots", "version"},
-      {DagCborValue::make_list({DagCborValue::make_link(root)}), DagCborValue::make_int(1)}));
-  varint(header.size());
-  out.insert(out.end(), header.begin(), header.end());
-  for (const auto& b : blocks) {
-    varint(b.cid.size() + b.data.size());
-    out.insert(out.end(), b.cid.begin(), b.cid.end());
-    out.insert(out.end(), b.data.begin(), b.data.end());
   }
   return out;
 }

@@ -33,6 +33,11 @@ class RepoEventQueue {
   // Waits while the queue is full. Throws atdata::Error("event queue closed")
   // once close() was called; the event is then dropped.
   boost::asio::awaitable<void> push(RepoEvent event);
+  // As push(), but gives up while waiting once `stop` is true (checked
+  // whenever wake_producers() or a pop wakes it): returns false and drops the
+  // event. How a subscriber's cancel() reaches a push blocked on a full queue.
+  boost::asio::awaitable<bool> push(RepoEvent event, const bool& stop);
+  void wake_producers() noexcept;
   // The next event, waiting while the queue is empty; nullopt once the queue
   // is closed and drained.
   boost::asio::awaitable<std::optional<RepoEvent>> pop();

@@ -110,7 +110,8 @@ class Firehose {
   boost::asio::awaitable<void> run();
   void cancel();
 
-  // A known key for `did` (tests, replays, keys obtained elsewhere).
+  // A known key for `did` (replays, keys obtained elsewhere): used instead
+  // of the DID document's and kept as given (not re-resolved on #identity).
   void add_key(std::string did, PublicKey key);
   // The last seq queued: what a reconnect resumes after.
   std::optional<std::int64_t> cursor() const noexcept;
