@@ -20,3 +20,6 @@ pkg_check_modules(libzstd REQUIRED IMPORTED_TARGET libzstd)
 # secp256k1 (K-256) signature verification, several times faster than
 # OpenSSL's generic prime-curve code for that curve.
 pkg_check_modules(libsecp256k1 REQUIRED IMPORTED_TARGET libsecp256k1)
+# The discovery catalogue (atmosphere/catalogue.cpp) stores records in SQLite
+# with its FTS5 full-text index (Debian's libsqlite3 is built with it).
+pkg_check_modules(sqlite3 REQUIRED IMPORTED_TARGET sqlite3)

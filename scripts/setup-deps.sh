@@ -8,7 +8,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake ninja-build ccache pkg-config git python3
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libzstd-dev libarchive-dev libxsimd-dev libssl-dev zlib1g-dev libsecp256k1-dev
+  libzstd-dev libarchive-dev libxsimd-dev libssl-dev zlib1g-dev libsecp256k1-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy clang libclang-rt-14-dev
 )

@@ -72,7 +72,7 @@ asio::awaitable<void> follow(atdata::atproto::AtmosphereClient& client) {
   // [snippet discovery-search]
   atmo::CatalogueQuery q;
   q.text = "mnist digits";  // full text over names, descriptions and tags
-  q.kind = atmo::CatalogueEntry::Kind::dataset;
+  q.kind = atmo::RecordKind::dataset;
   for (const atmo::CatalogueEntry& e : catalogue.search(q)) {
     std::cout << e.uri << "  " << e.name << "  " << e.cid << "\n";
   }

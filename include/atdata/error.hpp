@@ -330,16 +330,24 @@ class StreamError : public Error {
   std::string source_, error_name_, message_;
 };
 
-// The catalogue's SQLite database failed: operation() says what was being
-// done ("open", "apply", "search"…), the message carries SQLite's words.
+// The discovery catalogue's SQLite file could not be used: `operation()` says
+// what was being done ("open", "apply", "search", …), `sqlite_message()` is
+// SQLite's text (empty for our own checks, e.g. a newer file format), and
+// `code()` SQLite's extended result code (0 when not from SQLite).
 class CatalogueError : public Error {
  public:
-  CatalogueError(std::string operation, const std::string& what)
-      : Error("catalogue " + operation + ": " + what), operation_(std::move(operation)) {}
+  CatalogueError(std::string operation, std::string sqlite_message, const std::string& what, int code = 0)
+      : Error("catalogue " + operation + ": " + what + (sqlite_message.empty() ? "" : ": " + sqlite_message)),
+        operation_(std::move(operation)),
+        sqlite_message_(std::move(sqlite_message)),
+        code_(code) {}
   const std::string& operation() const noexcept { return operation_; }
+  const std::string& sqlite_message() const noexcept { return sqlite_message_; }
+  int code() const noexcept { return code_; }
 
  private:
-  std::string operation_;
+  std::string operation_, sqlite_message_;
+  int code_;
 };
 
 }  // namespace atdata

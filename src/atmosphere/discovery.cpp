@@ -121,7 +121,7 @@ struct Discovery::Impl : std::enable_shared_from_this<Discovery::Impl> {
 
   asio::awaitable<void> take(CatalogueUpdate&& u) {
     st.invalid_records += u.invalid.size();
-    for (const auto& bad : u.invalid) log("invalid record " + bad.uri + ": " + bad.error);
+    for (const auto& bad : u.invalid) log("invalid record " + bad.uri.str() + ": " + bad.error);
     co_await publish(std::move(u.discovered));
   }
 

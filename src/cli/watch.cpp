@@ -10,6 +10,7 @@
 
 #include "args.hpp"
 #include "atdata/atmosphere/catalogue.hpp"
+#include "atdata/atmosphere/datetime.hpp"
 #include "atdata/atmosphere/discovery.hpp"
 #include "common.hpp"
 
@@ -50,7 +51,7 @@ std::string line_of(const Discovered& d) {
 json::object entry_json(const CatalogueEntry& e) {
   json::object o;
   o["uri"] = e.uri.str();
-  o["kind"] = to_string(e.kind);
+  o["kind"] = std::string(to_string(e.kind));
   o["did"] = e.did;
   o["cid"] = e.cid;
   o["name"] = e.name;
@@ -61,16 +62,16 @@ json::object entry_json(const CatalogueEntry& e) {
     o["tags"] = std::move(t);
   }
   if (!e.schema_ref.empty()) o["schemaRef"] = e.schema_ref;
-  o["time"] = e.time;
+  o["time"] = format_created_at(e.time);
   o["record"] = e.record;
   return o;
 }
 
 json::object discovered_json(const Discovered& d) {
   json::object o;
-  o["change"] = to_string(d.change);
+  o["change"] = std::string(to_string(d.change));
   if (d.change == Discovered::Change::deleted) {
-    o["kind"] = to_string(d.kind);
+    o["kind"] = std::string(to_string(d.kind));
     o["uri"] = d.uri.str();
     return o;
   }
@@ -79,10 +80,10 @@ json::object discovered_json(const Discovered& d) {
   return o;
 }
 
-std::optional<CatalogueEntry::Kind> parse_kind(const std::string& k) {
-  if (k == "schema") return CatalogueEntry::Kind::schema;
-  if (k == "dataset") return CatalogueEntry::Kind::dataset;
-  if (k == "lens") return CatalogueEntry::Kind::lens;
+std::optional<RecordKind> parse_kind(const std::string& k) {
+  if (k == "schema") return RecordKind::schema;
+  if (k == "dataset") return RecordKind::dataset;
+  if (k == "lens") return RecordKind::lens;
   throw UsageError("--kind must be schema, dataset or lens, not '" + k + "'");
 }
 
@@ -180,7 +181,6 @@ int run_search(const std::vector<std::string>& args, std::ostream& out, std::ost
     q.limit = a.integer("--limit", 100, 1, 100'000);
     CatalogueOptions o;
     o.path = a.required("--db");
-    o.read_only = true;
     Catalogue catalogue = Catalogue::open(o);
     for (const auto& e : catalogue.search(q)) {
       if (a.flag("--json")) {

@@ -114,7 +114,7 @@ TEST(DiscoveryPds, PublishedSchemaDatasetAndLensAppearWithinOneSecond) {
   AtUri schema = alice.run(sp.publish<FeatureSample>(SchemaPublishOptions().with_name("DiscoveredSample")));
   auto se = wait_for(schema);
   same_as_get_record(schema, se);
-  EXPECT_EQ(se->kind, CatalogueEntry::Kind::schema);
+  EXPECT_EQ(se->kind, RecordKind::schema);
   EXPECT_EQ(se->name, "DiscoveredSample");
 
   AtmosphereIndex index(alice.client);
@@ -125,14 +125,14 @@ TEST(DiscoveryPds, PublishedSchemaDatasetAndLensAppearWithinOneSecond) {
                                                              .with_tags("discovery", "live")));
   auto de = wait_for(entry.uri());
   same_as_get_record(entry.uri(), de);
-  EXPECT_EQ(de->kind, CatalogueEntry::Kind::dataset);
+  EXPECT_EQ(de->kind, RecordKind::dataset);
   EXPECT_EQ(de->schema_ref, schema.str());
 
   LensPublisher lp(alice.client);
   AtUri lens = alice.run(lp.publish(LensPublishOptions("discovered-lens", schema, schema)));
   auto le = wait_for(lens);
   same_as_get_record(lens, le);
-  EXPECT_EQ(le->kind, CatalogueEntry::Kind::lens);
+  EXPECT_EQ(le->kind, RecordKind::lens);
 
   CatalogueQuery by_schema;
   by_schema.schema_uri = schema.str();
@@ -218,7 +218,7 @@ TEST(DiscoveryPds, ConnectionDropsDuringBulkPublishLoseAndRepeatNothing) {
   EXPECT_GE(relay.dropped(), 3u) << "the relay should have cut the stream several times";
 
   std::set<std::string> want;
-  for (const auto& u : r.uris) want.insert(AtUri::parse(u).rkey);
+  for (const auto& u : r.uris) want.insert(u.rkey);
   ASSERT_TRUE(run_until(
       bob.io, [&] { return std::includes(rkeys.begin(), rkeys.end(), want.begin(), want.end()); }, 20s))
       << rkeys.size() << " of " << kN << " records seen";
@@ -305,11 +305,10 @@ pid_t spawn_watch(const std::string& db, const std::string& log) {
 std::map<std::string, std::string> catalogue_of(const std::string& db, const std::string& did) {
   CatalogueOptions o;
   o.path = db;
-  o.read_only = true;
   Catalogue c = Catalogue::open(o);
   CatalogueQuery q;
   q.did = did;
-  q.kind = CatalogueEntry::Kind::dataset;
+  q.kind = RecordKind::dataset;
   q.limit = 1'000'000;
   std::map<std::string, std::string> out;
   for (const auto& e : c.search(q)) out[e.uri.str()] = e.cid;
