@@ -27,7 +27,10 @@ namespace {
 asio::awaitable<std::vector<RecordChange>> by_list_records(atproto::AtmosphereClient& client, std::string did) {
   atproto::QueryParams params;
   params.emplace_back("repo", did);
-  const json::value desc = co_await client.query("com.atproto.repo.describeRepo", params);
+  // On the repository's own PDS (the client's may be another one).
+  const std::string pds = co_await client.resolve_pds(did);
+  atproto::XrpcClient x(client.http(), pds);
+  const json::value desc = co_await x.query("com.atproto.repo.describeRepo", params);
   std::vector<std::string> collections;
   if (const auto* o = desc.if_object()) {
     if (const auto* cs = o->if_contains("collections"); cs && cs->is_array()) {

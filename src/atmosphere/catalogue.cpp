@@ -62,7 +62,7 @@ class Stmt {
     return *this;
   }
   Stmt& bind(std::string_view s) {
-    check(sqlite3_bind_text(stmt_, next_++, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT));
+    check(sqlite3_bind_text(stmt_, next_++, s.data() ? s.data() : "", static_cast<int>(s.size()), SQLITE_TRANSIENT));
     return *this;
   }
   Stmt& bind(std::int64_t v) {

@@ -135,7 +135,7 @@ struct Discovery::Impl : std::enable_shared_from_this<Discovery::Impl> {
   asio::awaitable<void> backfill(std::string did, std::string source) {
     try {
       auto records = co_await fetch_repo_records(client, did, cfg.backfill_method);
-      CatalogueUpdate u = cat.replace_repo(did, records);
+      CatalogueUpdate u = cat.replace_repo(did, records, source);
       backfill_failed.erase(did);
       ++st.backfills;
       log("backfilled " + did + ": " + std::to_string(records.size()) + " records");
