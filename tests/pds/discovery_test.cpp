@@ -84,6 +84,23 @@ struct Watcher {
   }
 };
 
+// uri -> cid of every record of `collection` in the account's repository.
+std::map<std::string, std::string> list_uris(Account& a, std::string_view collection) {
+  std::map<std::string, std::string> out;
+  std::string page_cursor;
+  for (;;) {
+    atproto::ListRecordsOptions lo;
+    lo.repo = a.client.did();
+    lo.limit = 100;
+    lo.cursor = page_cursor;
+    auto page = a.run(a.client.list_records(std::string(collection), lo));
+    for (const auto& rec : page.records) out[rec.uri] = rec.cid;
+    if (page.records.empty() || !page.cursor) break;
+    page_cursor = *page.cursor;
+  }
+  return out;
+}
+
 DiscoveryConfig live_config() {
   DiscoveryConfig cfg;
   cfg.hosts.push_back(PdsEnv::get().pds_url);
@@ -268,10 +285,7 @@ TEST(DiscoveryPds, CursorZeroReplaysTheHistoryAndAFutureCursorIsAnError) {
     for (const auto& e : w.catalogue.search(q)) got[e.uri.str()] = e.cid;
     std::map<std::string, std::string> want;
     for (auto coll : {nsid::kSampleSchema, nsid::kDatasetRecord, nsid::kLens}) {
-      auto pager = alice.client.list_all_records(std::string(coll));
-      while (auto page = alice.run(pager.next())) {
-        for (const auto& rec : page->records) want[rec.uri] = rec.cid;
-      }
+      for (const auto& [uri, cid] : list_uris(alice, coll)) want[uri] = cid;
     }
     // The replay may have run ahead of the listing: compare what both hold.
     for (const auto& [uri, cid] : want) {
@@ -373,11 +387,7 @@ TEST(DiscoveryPds, WatcherKilledDuringBulkPublishResumesWithNothingLostOrDoubled
   ASSERT_TRUE(WIFSIGNALED(status));
   pid = spawn_watch(db, log);
 
-  std::map<std::string, std::string> want;
-  auto pager = bob.client.list_all_records(std::string(nsid::kDatasetRecord));
-  while (auto page = bob.run(pager.next())) {
-    for (const auto& rec : page->records) want[rec.uri] = rec.cid;
-  }
+  const std::map<std::string, std::string> want = list_uris(bob, nsid::kDatasetRecord);
   std::map<std::string, std::string> got;
   const auto deadline = Clock::now() + 60s;
   while (Clock::now() < deadline) {
