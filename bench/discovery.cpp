@@ -67,7 +67,9 @@ void pin_to(int cpu) {
   pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 long rss_kb() {
   std::ifstream f("/proc/self/statm");
@@ -99,7 +101,8 @@ int record(const std::string& url, const std::string& out_path) {
   run_blocking(io, [&]() -> asio::awaitable<void> {
     net::WebSocketOptions o;
     o.read_timeout = std::chrono::milliseconds(2000);
-    auto ws = co_await net::WebSocket::connect(io.get_executor(), url + "/xrpc/com.atproto.sync.subscribeRepos?cursor=0", o);
+    auto ws = co_await net::WebSocket::connect(io.get_executor(),
+                                               url + "/xrpc/com.atproto.sync.subscribeRepos?cursor=0", o);
     try {
       for (;;) {
         auto m = co_await ws.read();
@@ -169,16 +172,17 @@ void serve(tcp::acceptor& acc, std::vector<SeqFrame> frames, std::uint64_t total
   ws.read(sink, ec);
 }
 
-int replay(const std::string& frames_path, const std::string& dids_path, std::uint64_t total, const std::string& db,
-           bool verify, bool only_datasets) {
+int replay(const std::string& frames_path, const std::string& dids_path, std::uint64_t total,
+           const std::string& db, bool verify, bool only_datasets) {
   std::vector<SeqFrame> frames;
   std::size_t frame_bytes = 0, dataset_frames = 0;
   for (const auto& f : read_frames(frames_path)) {
     const auto ev = atproto::decode_event_frame(f);
     const auto* commit = std::get_if<atproto::CommitEvent>(&ev.event);
     if (!commit) continue;
-    const bool dataset = std::any_of(commit->ops.begin(), commit->ops.end(),
-                                     [](const auto& op) { return op.collection().starts_with("ac.foundation.dataset."); });
+    const bool dataset = std::any_of(commit->ops.begin(), commit->ops.end(), [](const auto& op) {
+      return op.collection().starts_with("ac.foundation.dataset.");
+    });
     if (only_datasets && !dataset) continue;
     dataset_frames += dataset;
     frames.push_back(with_seq_slot(f));
@@ -209,7 +213,8 @@ int replay(const std::string& frames_path, const std::string& dids_path, std::ui
   std::ifstream df(dids_path);
   const json::value dids = json::parse(std::string((std::istreambuf_iterator<char>(df)), {}));
   for (const auto& [did, v] : dids.as_object()) {
-    const json::value& doc = v.is_object() && v.as_object().contains("didDoc") ? v.as_object().at("didDoc") : v;
+    const json::value& doc =
+        v.is_object() && v.as_object().contains("didDoc") ? v.as_object().at("didDoc") : v;
     firehose.add_key(std::string(did), atproto::PublicKey::from_did_document(doc));
   }
 
@@ -282,7 +287,8 @@ int latency(std::size_t n) {
       rec.name = "latency-" + std::to_string(i);
       rec.schema_ref = "at://did:plc:abc123/ac.foundation.dataset.sampleSchema/3lc2q7xyzab2k";
       rec.storage = atmosphere::StorageLocation::external({"https://example.com/latency.tar"});
-      auto ref = co_await client->create_record(std::string(atmosphere::nsid::kDatasetRecord), rec.to_record());
+      auto ref =
+          co_await client->create_record(std::string(atmosphere::nsid::kDatasetRecord), rec.to_record());
       const auto t0 = Clock::now();
       for (;;) {
         auto d = co_await discovery.next();
@@ -321,7 +327,8 @@ int main(int argc, char** argv) {
       return replay(a[1], a[2], std::stoull(a[3]), db, verify, only);
     }
     if (a.size() >= 2 && a[0] == "latency") return latency(std::stoul(a[1]));
-    std::cerr << "usage: bench_discovery record WS_URL OUT | replay FRAMES DIDS.json N [--db FILE] [--no-verify] [--only-datasets]"
+    std::cerr << "usage: bench_discovery record WS_URL OUT | replay FRAMES DIDS.json N [--db FILE] "
+                 "[--no-verify] [--only-datasets]"
                  " | latency N\n";
     return 2;
   } catch (const std::exception& e) {

@@ -24,7 +24,8 @@ bool is_dataset_collection(std::string_view c) noexcept {
 
 namespace {
 
-asio::awaitable<std::vector<RecordChange>> by_list_records(atproto::AtmosphereClient& client, std::string did) {
+asio::awaitable<std::vector<RecordChange>> by_list_records(atproto::AtmosphereClient& client,
+                                                           std::string did) {
   atproto::QueryParams params;
   params.emplace_back("repo", did);
   // On the repository's own PDS (the client's may be another one).
@@ -72,11 +73,13 @@ asio::awaitable<std::vector<RecordChange>> by_get_repo(atproto::AtmosphereClient
   const SharedBytes car = co_await stream.read_all(max_bytes);
 
   atproto::CarReader reader(car.span());
-  if (reader.roots().size() != 1) throw DecodeError("getRepo " + did + ": the CAR must have exactly one root");
+  if (reader.roots().size() != 1)
+    throw DecodeError("getRepo " + did + ": the CAR must have exactly one root");
   const auto root = reader.roots().front();
   const atproto::BlockMap blocks = atproto::BlockMap::from_car(reader);
   const auto commit_block = blocks.find(root);
-  if (!commit_block) throw VerifyError(VerifyError::Check::block_missing, did, "getRepo: the commit block is missing");
+  if (!commit_block)
+    throw VerifyError(VerifyError::Check::block_missing, did, "getRepo: the commit block is missing");
   const atproto::Commit commit = atproto::decode_commit(*commit_block);
   atproto::check_commit_did(commit, did);
   atproto::verify_commit_signature(commit, atproto::PublicKey::from_did_document(json::parse(doc.raw)));
@@ -87,7 +90,8 @@ asio::awaitable<std::vector<RecordChange>> by_get_repo(atproto::AtmosphereClient
     const std::string_view collection = key.substr(0, slash);
     if (!is_dataset_collection(collection)) return;
     const auto block = blocks.find(cid);
-    if (!block) throw VerifyError(VerifyError::Check::block_missing, std::string(key), "getRepo: record block missing");
+    if (!block)
+      throw VerifyError(VerifyError::Check::block_missing, std::string(key), "getRepo: record block missing");
     RecordChange c;
     c.collection = std::string(collection);
     c.rkey = std::string(key.substr(slash + 1));
@@ -101,14 +105,16 @@ asio::awaitable<std::vector<RecordChange>> by_get_repo(atproto::AtmosphereClient
 
 }  // namespace
 
-asio::awaitable<std::vector<RecordChange>> fetch_repo_records(atproto::AtmosphereClient& client, std::string did,
-                                                              BackfillMethod method, std::uint64_t max_car_bytes) {
-  if (method == BackfillMethod::get_repo) co_return co_await by_get_repo(client, std::move(did), max_car_bytes);
+asio::awaitable<std::vector<RecordChange>> fetch_repo_records(atproto::AtmosphereClient& client,
+                                                              std::string did, BackfillMethod method,
+                                                              std::uint64_t max_car_bytes) {
+  if (method == BackfillMethod::get_repo)
+    co_return co_await by_get_repo(client, std::move(did), max_car_bytes);
   co_return co_await by_list_records(client, std::move(did));
 }
 
-asio::awaitable<std::vector<std::string>> list_repos_by_collection(atproto::AtmosphereClient& client, std::string host,
-                                                                   std::string collection) {
+asio::awaitable<std::vector<std::string>> list_repos_by_collection(atproto::AtmosphereClient& client,
+                                                                   std::string host, std::string collection) {
   atproto::XrpcClient x(client.http(), std::move(host));
   std::vector<std::string> dids;
   std::string cursor;

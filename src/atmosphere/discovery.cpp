@@ -13,8 +13,8 @@
 
 #include "atdata/atmosphere/lexicon.hpp"
 #include "atdata/atproto/event_queue.hpp"
-#include "atdata/net/url.hpp"
 #include "atdata/error.hpp"
+#include "atdata/net/url.hpp"
 
 namespace asio = boost::asio;
 
@@ -32,7 +32,9 @@ const std::vector<std::string>& dataset_collections() {
 }
 
 // Wakes one waiter of an asio timer used as a condition variable.
-void notify(asio::steady_timer& t) { t.cancel(); }
+void notify(asio::steady_timer& t) {
+  t.cancel();
+}
 
 asio::awaitable<void> wait_on(asio::steady_timer& t) {
   t.expires_at(asio::steady_timer::time_point::max());
@@ -206,12 +208,14 @@ struct Discovery::Impl : std::enable_shared_from_this<Discovery::Impl> {
 
   asio::awaitable<void> backfill_listed() {
     if (!cfg.backfill || !cfg.backfill_listed_repos) co_return;
-    static constexpr std::string_view kCollections[] = {nsid::kSampleSchema, nsid::kDatasetRecord, nsid::kLens};
+    static constexpr std::string_view kCollections[] = {nsid::kSampleSchema, nsid::kDatasetRecord,
+                                                        nsid::kLens};
     for (const auto& host : cfg.hosts) {
       std::vector<std::string> dids;
       try {
         for (auto c : kCollections) {
-          auto more = co_await list_repos_by_collection(client, net::websocket_to_http_url(host), std::string(c));
+          auto more =
+              co_await list_repos_by_collection(client, net::websocket_to_http_url(host), std::string(c));
           dids.insert(dids.end(), more.begin(), more.end());
         }
       } catch (const Error& e) {
@@ -304,16 +308,24 @@ asio::awaitable<void> Discovery::run() {
   co_await keep->run();
 }
 
-void Discovery::cancel() { impl_->cancel(); }
+void Discovery::cancel() {
+  impl_->cancel();
+}
 
 asio::awaitable<std::optional<Discovered>> Discovery::next() {
   auto keep = impl_;
   co_return co_await keep->next();
 }
 
-Catalogue& Discovery::catalogue() noexcept { return impl_->cat; }
-const DiscoveryConfig& Discovery::config() const noexcept { return impl_->cfg; }
-DiscoveryStats Discovery::stats() const noexcept { return impl_->st; }
+Catalogue& Discovery::catalogue() noexcept {
+  return impl_->cat;
+}
+const DiscoveryConfig& Discovery::config() const noexcept {
+  return impl_->cfg;
+}
+DiscoveryStats Discovery::stats() const noexcept {
+  return impl_->st;
+}
 
 std::vector<std::pair<std::string, std::optional<std::int64_t>>> Discovery::cursors() const {
   std::vector<std::pair<std::string, std::optional<std::int64_t>>> out;

@@ -73,7 +73,9 @@ asio::awaitable<bool> RepoEventQueue::push(RepoEvent event, const bool& stop) {
   co_return true;
 }
 
-void RepoEventQueue::wake_producers() noexcept { Impl::wake(impl_->not_full); }
+void RepoEventQueue::wake_producers() noexcept {
+  Impl::wake(impl_->not_full);
+}
 
 asio::awaitable<std::optional<RepoEvent>> RepoEventQueue::pop() {
   Impl& q = *impl_;
@@ -105,9 +107,17 @@ void RepoEventQueue::close() noexcept {
   Impl::wake(impl_->not_full);
 }
 
-bool RepoEventQueue::closed() const noexcept { return impl_->closed; }
-std::size_t RepoEventQueue::size() const noexcept { return impl_->items.size(); }
-std::size_t RepoEventQueue::capacity() const noexcept { return impl_->capacity; }
-asio::any_io_executor RepoEventQueue::get_executor() const noexcept { return impl_->ex; }
+bool RepoEventQueue::closed() const noexcept {
+  return impl_->closed;
+}
+std::size_t RepoEventQueue::size() const noexcept {
+  return impl_->items.size();
+}
+std::size_t RepoEventQueue::capacity() const noexcept {
+  return impl_->capacity;
+}
+asio::any_io_executor RepoEventQueue::get_executor() const noexcept {
+  return impl_->ex;
+}
 
 }  // namespace atdata::atproto

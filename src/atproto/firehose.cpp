@@ -161,7 +161,8 @@ FrameOutcome FirehoseTranslator::translate(std::span<const std::byte> bytes, con
       }
     }
     try {
-      const VerifiedCommit v = k ? verifier_.verify_commit(frame, *k) : verifier_.verify_commit_unsigned(frame);
+      const VerifiedCommit v =
+          k ? verifier_.verify_commit(frame, *k) : verifier_.verify_commit_unsigned(frame);
       for (const auto& op : v.ops) {
         if (!collection_matches(collections_, op.collection())) continue;
         RecordChange c;
@@ -218,7 +219,7 @@ struct Firehose::Impl {
   detail::FirehoseTranslator translator;
   std::unordered_map<std::string, PublicKey> keys;    // resolved: dropped on #identity, refreshed on failure
   std::unordered_map<std::string, PublicKey> pinned;  // add_key(): kept as given
-  std::optional<std::int64_t> last;  // the last seq queued
+  std::optional<std::int64_t> last;                   // the last seq queued
   FirehoseStats stats;
   net::WebSocket* ws = nullptr;
   asio::steady_timer backoff_timer;
@@ -271,7 +272,8 @@ struct Firehose::Impl {
   asio::awaitable<void> fetch_key(std::string did) {
     ++stats.key_lookups;
     const DidDocument doc = co_await identity->resolve_did(did);
-    if (doc.raw.empty()) throw DidResolutionError(DidResolutionError::Cause::bad_document, did, {}, did + ": no document");
+    if (doc.raw.empty())
+      throw DidResolutionError(DidResolutionError::Cause::bad_document, did, {}, did + ": no document");
     PublicKey k = PublicKey::from_did_document(boost::json::parse(doc.raw));
     if (keys.size() >= cfg.max_cached_keys) keys.clear();
     keys.insert_or_assign(did, std::move(k));
@@ -306,8 +308,8 @@ struct Firehose::Impl {
       }
       o = translator.translate(frame, lookup);
     }
-    if (!fetched && cfg.verify && o.event.kind == RepoEvent::Kind::rejected && o.event.error_check == "signature" &&
-        keys.count(o.did) != 0) {
+    if (!fetched && cfg.verify && o.event.kind == RepoEvent::Kind::rejected &&
+        o.event.error_check == "signature" && keys.count(o.did) != 0) {
       // The key may have rotated without an #identity event reaching us.
       keys.erase(o.did);
       identity->invalidate(o.did);
@@ -354,7 +356,8 @@ Firehose::Firehose(asio::any_io_executor ex, FirehoseConfig config, std::shared_
   if (config.cursor && *config.cursor < 0) throw InvalidArgument("FirehoseConfig.cursor must be >= 0");
   // Frames up to twice the limit are read and then rejected (reported, and
   // the stream goes on); only larger ones cost the connection.
-  config.websocket.max_message_bytes = std::max(config.websocket.max_message_bytes, 2 * config.max_frame_bytes);
+  config.websocket.max_message_bytes =
+      std::max(config.websocket.max_message_bytes, 2 * config.max_frame_bytes);
   if (!identity && config.verify) {
     identity = std::make_shared<IdentityResolver>(std::make_shared<net::HttpClient>(ex));
   }
@@ -377,9 +380,15 @@ void Firehose::cancel() {
 void Firehose::add_key(std::string did, PublicKey key) {
   impl_->pinned.insert_or_assign(std::move(did), std::move(key));
 }
-std::optional<std::int64_t> Firehose::cursor() const noexcept { return impl_->last; }
-const FirehoseConfig& Firehose::config() const noexcept { return impl_->cfg; }
-FirehoseStats Firehose::stats() const noexcept { return impl_->stats; }
+std::optional<std::int64_t> Firehose::cursor() const noexcept {
+  return impl_->last;
+}
+const FirehoseConfig& Firehose::config() const noexcept {
+  return impl_->cfg;
+}
+FirehoseStats Firehose::stats() const noexcept {
+  return impl_->stats;
+}
 
 // (GCC 12: locals at function scope; no temporaries with destructors inside
 // co_await expressions.)
@@ -427,7 +436,8 @@ asio::awaitable<void> Firehose::run() {
           continue;
         }
         if (o.event.kind == RepoEvent::Kind::info) {
-          s->status(FirehoseStatus::Kind::info, o.event.info_name + (o.event.message.empty() ? "" : ": " + o.event.message));
+          s->status(FirehoseStatus::Kind::info,
+                    o.event.info_name + (o.event.message.empty() ? "" : ": " + o.event.message));
         }
         const bool rejected = o.event.kind == RepoEvent::Kind::rejected;
         queue_closed = !co_await s->push(std::move(o.event));

@@ -43,7 +43,8 @@ const char* kSearchUsage =
     "  over names, descriptions and tags. --kind is schema, dataset or lens.";
 
 std::string line_of(const Discovered& d) {
-  std::string s = std::string(to_string(d.change)) + "\t" + std::string(to_string(d.kind)) + "\t" + d.uri.str();
+  std::string s =
+      std::string(to_string(d.change)) + "\t" + std::string(to_string(d.kind)) + "\t" + d.uri.str();
   if (d.change != Discovered::Change::deleted) s += "\t" + tsv_cell(d.entry.name);
   return s;
 }
@@ -98,8 +99,9 @@ Catalogue open_catalogue(const std::optional<std::string>& db) {
 
 int run_watch(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   return guarded(kWatchUsage, err, [&] {
-    const auto a = parse_args(args, {"--host", "--jetstream", "--jetstream-dict", "--cursor", "--db", "--repo", "--count"},
-                              {"--json", "--no-verify", "--no-backfill", "-v", "--verbose"});
+    const auto a = parse_args(
+        args, {"--host", "--jetstream", "--jetstream-dict", "--cursor", "--db", "--repo", "--count"},
+        {"--json", "--no-verify", "--no-backfill", "-v", "--verbose"});
     if (a.help) {
       out << kWatchUsage << "\n";
       return kExitOk;
@@ -110,7 +112,8 @@ int run_watch(const std::vector<std::string>& args, std::ostream& out, std::ostr
     cfg.jetstreams = a.all("--jetstream");
     if (cfg.hosts.empty() && cfg.jetstreams.empty()) {
       const char* pds = std::getenv("ATDATA_PDS_URL");
-      if (!pds || !*pds) throw UsageError("no source: give --host URL or --jetstream URL (or set ATDATA_PDS_URL)");
+      if (!pds || !*pds)
+        throw UsageError("no source: give --host URL or --jetstream URL (or set ATDATA_PDS_URL)");
       cfg.hosts.emplace_back(pds);
     }
     if (a.value("--cursor")) cfg.cursor = static_cast<std::int64_t>(a.integer("--cursor", 0, 0, INT64_MAX));
@@ -165,7 +168,8 @@ int run_watch(const std::vector<std::string>& args, std::ostream& out, std::ostr
 
 int run_search(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   return guarded(kSearchUsage, err, [&] {
-    const auto a = parse_args(args, {"--db", "--schema", "--tag", "--did", "--kind", "--name", "--limit"}, {"--json"});
+    const auto a =
+        parse_args(args, {"--db", "--schema", "--tag", "--did", "--kind", "--name", "--limit"}, {"--json"});
     if (a.help) {
       out << kSearchUsage << "\n";
       return kExitOk;
@@ -186,8 +190,8 @@ int run_search(const std::vector<std::string>& args, std::ostream& out, std::ost
       if (a.flag("--json")) {
         out << json::serialize(entry_json(e)) << "\n";
       } else {
-        out << to_string(e.kind) << "\t" << e.uri.str() << "\t" << tsv_cell(e.name) << "\t" << tsv_cell(e.description)
-            << "\n";
+        out << to_string(e.kind) << "\t" << e.uri.str() << "\t" << tsv_cell(e.name) << "\t"
+            << tsv_cell(e.description) << "\n";
       }
     }
     return kExitOk;

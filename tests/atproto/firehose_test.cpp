@@ -213,7 +213,8 @@ TEST(FirehoseTranslate, BadFramesAreRejectedWithTheFailedCheck) {
   const FrameOutcome fut = t.translate(frames().future, fixture_lookup());
   EXPECT_EQ(fut.kind, FrameOutcome::Kind::fatal);
   EXPECT_EQ(fut.error_name, "FutureCursor");
-  const FrameOutcome slow = t.translate(error_frame("ConsumerTooSlow", "Stream consumer too slow"), fixture_lookup());
+  const FrameOutcome slow =
+      t.translate(error_frame("ConsumerTooSlow", "Stream consumer too slow"), fixture_lookup());
   EXPECT_EQ(slow.kind, FrameOutcome::Kind::reconnect);
   EXPECT_EQ(slow.event.info_name, "ConsumerTooSlow");
 }
@@ -395,10 +396,11 @@ TEST(FirehoseRun, ConsumerTooSlowAndOutdatedCursorAreReportedThenTheStreamResume
 TEST(FirehoseRun, BadFramesAreReportedNotAppliedAndTheStreamGoesOn) {
   Rig r;
   std::vector<std::vector<std::byte>> script;
-  script.push_back(frames().seq[4]);                          // seq 5, good
-  script.push_back(with_block_flipped(frames().seq[5]));      // seq 6: bad block CID
+  script.push_back(frames().seq[4]);                           // seq 5, good
+  script.push_back(with_block_flipped(frames().seq[5]));       // seq 6: bad block CID
   script.push_back(with_tree_node_missing(frames().seq[11]));  // seq 12: tree proof missing
-  script.push_back(std::vector<std::byte>(frames().seq[6].begin(), frames().seq[6].begin() + 30));  // malformed
+  script.push_back(
+      std::vector<std::byte>(frames().seq[6].begin(), frames().seq[6].begin() + 30));  // malformed
   script.push_back(std::vector<std::byte>(3000, std::byte{0xa2}));  // oversized (limit below)
   script.push_back(frames().seq[20]);  // seq 21: bob, signed by alice's key below
   script.push_back(frames().seq[23]);  // seq 24 (alice), good
@@ -445,7 +447,8 @@ TEST(FirehoseRun, SilentHostHitsTheReadTimeoutAndIsReconnected) {
   EXPECT_EQ(r.seqs(), iota(1, 24));
   bool timed_out = false;
   for (const auto& s : r.statuses)
-    timed_out = timed_out || (s.kind == FirehoseStatus::Kind::disconnected && s.message.find("timeout") != std::string::npos);
+    timed_out = timed_out || (s.kind == FirehoseStatus::Kind::disconnected &&
+                              s.message.find("timeout") != std::string::npos);
   EXPECT_TRUE(timed_out);
 }
 

@@ -77,10 +77,15 @@ struct Watcher {
       finished = true;
     });
   }
-  bool wait_connected() { return run_until(io, [&] { return connected || finished; }, 10s) && connected; }
+  bool wait_connected() {
+    return run_until(
+               io, [&] { return connected || finished; }, 10s) &&
+           connected;
+  }
   ~Watcher() {
     discovery->cancel();
-    run_until(io, [&] { return finished; }, 10s);
+    run_until(
+        io, [&] { return finished; }, 10s);
   }
 };
 
@@ -115,7 +120,8 @@ TEST(DiscoveryPds, PublishedSchemaDatasetAndLensAppearWithinOneSecond) {
 
   const auto wait_for = [&](const AtUri& uri) {
     const auto t0 = Clock::now();
-    const bool ok = run_until(alice.io, [&] { return w.catalogue.get(uri).has_value(); }, 5s);
+    const bool ok = run_until(
+        alice.io, [&] { return w.catalogue.get(uri).has_value(); }, 5s);
     const auto dt = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
     EXPECT_TRUE(ok) << uri.str() << " not in the catalogue";
     EXPECT_LT(dt, 1000ms) << uri.str();
@@ -196,7 +202,8 @@ TEST(DiscoveryPds, ConnectionDropsDuringBulkPublishLoseAndRepeatNothing) {
     fh_error = e;
     fh_done = true;
   });
-  ASSERT_TRUE(run_until(bob.io, [&] { return connected; }, 10s));
+  ASSERT_TRUE(run_until(
+      bob.io, [&] { return connected; }, 10s));
 
   std::vector<std::int64_t> seqs;
   std::set<std::string> rkeys;
@@ -222,7 +229,8 @@ TEST(DiscoveryPds, ConnectionDropsDuringBulkPublishLoseAndRepeatNothing) {
   for (std::size_t i = 0; i < kN; ++i) {
     records[i].name = "drop-" + std::to_string(i);
     records[i].schema_ref = "at://did:plc:abc123/ac.foundation.dataset.sampleSchema/3lc2q7xyzab2k";
-    records[i].storage = StorageLocation::external({"https://example.com/" + salt + "/" + std::to_string(i) + ".tar"});
+    records[i].storage =
+        StorageLocation::external({"https://example.com/" + salt + "/" + std::to_string(i) + ".tar"});
   }
   // A drop every 60 ms while the writes go on.
   bool writing = true;
@@ -250,15 +258,17 @@ TEST(DiscoveryPds, ConnectionDropsDuringBulkPublishLoseAndRepeatNothing) {
   ASSERT_TRUE(run_until(
       bob.io, [&] { return std::includes(rkeys.begin(), rkeys.end(), want.begin(), want.end()); }, 20s))
       << rkeys.size() << " of " << kN << " records seen; seqs " << (seqs.empty() ? 0 : seqs.front()) << ".."
-      << (seqs.empty() ? 0 : seqs.back()) << " (" << seqs.size() << "), cursor " << firehose.cursor().value_or(-1)
-      << ", connections " << firehose.stats().connections << ", rejected:\n" << rejections;
+      << (seqs.empty() ? 0 : seqs.back()) << " (" << seqs.size() << "), cursor "
+      << firehose.cursor().value_or(-1) << ", connections " << firehose.stats().connections << ", rejected:\n"
+      << rejections;
   ASSERT_FALSE(seqs.empty());
   for (std::size_t i = 1; i < seqs.size(); ++i) {
     ASSERT_EQ(seqs[i], seqs[i - 1] + 1) << "at " << i << ": gap or duplicate";
   }
   EXPECT_EQ(rejected, 0u) << rejections;
   firehose.cancel();
-  ASSERT_TRUE(run_until(bob.io, [&] { return fh_done; }, 5s));
+  ASSERT_TRUE(run_until(
+      bob.io, [&] { return fh_done; }, 5s));
   queue->close();
   EXPECT_FALSE(fh_error);
 }
@@ -269,14 +279,15 @@ TEST(DiscoveryPds, CursorZeroReplaysTheHistoryAndAFutureCursorIsAnError) {
   AtmosphereIndex index(alice.client);
   std::vector<std::string> urls{"https://example.com/replay.tar"};
   auto marker = alice.run(index.insert_dataset_urls(
-      urls, DatasetPublishOptions("replay-marker").with_schema_ref(
-                "at://did:plc:abc123/ac.foundation.dataset.sampleSchema/3lc2q7xyzab2k")));
+      urls, DatasetPublishOptions("replay-marker")
+                .with_schema_ref("at://did:plc:abc123/ac.foundation.dataset.sampleSchema/3lc2q7xyzab2k")));
   auto cfg = live_config();
   cfg.cursor = 0;
   cfg.backfill = false;
   {
     Watcher w(alice, cfg);
-    ASSERT_TRUE(run_until(alice.io, [&] { return w.catalogue.get(marker.uri()).has_value(); }, 60s));
+    ASSERT_TRUE(run_until(
+        alice.io, [&] { return w.catalogue.get(marker.uri()).has_value(); }, 60s));
     // Everything alice holds now was created (and not deleted) in the history.
     CatalogueQuery q;
     q.did = alice.client.did();
@@ -296,7 +307,8 @@ TEST(DiscoveryPds, CursorZeroReplaysTheHistoryAndAFutureCursorIsAnError) {
   }
   cfg.cursor = 1'000'000'000'000;
   Watcher future(alice, cfg);
-  ASSERT_TRUE(run_until(alice.io, [&] { return future.finished; }, 10s));
+  ASSERT_TRUE(run_until(
+      alice.io, [&] { return future.finished; }, 10s));
   ASSERT_TRUE(future.error);
   try {
     std::rethrow_exception(future.error);
@@ -309,7 +321,8 @@ TEST(DiscoveryPds, CursorZeroReplaysTheHistoryAndAFutureCursorIsAnError) {
 // `atdata watch --db` killed with SIGKILL during a bulk publish and started
 // again: the catalogue ends equal to the repository.
 pid_t spawn_watch(const std::string& db, const std::string& log) {
-  std::vector<std::string> args{ATDATA_CLI_BINARY, "watch", "--host", PdsEnv::get().pds_url, "--db", db, "-v"};
+  std::vector<std::string> args{
+      ATDATA_CLI_BINARY, "watch", "--host", PdsEnv::get().pds_url, "--db", db, "-v"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -352,7 +365,9 @@ TEST(DiscoveryPds, WatcherKilledDuringBulkPublishResumesWithNothingLostOrDoubled
       std::ifstream f(log);
       const std::string text((std::istreambuf_iterator<char>(f)), {});
       std::size_t n = 0;
-      for (auto at = text.find("connected to"); at != std::string::npos; at = text.find("connected to", at + 1)) ++n;
+      for (auto at = text.find("connected to"); at != std::string::npos;
+           at = text.find("connected to", at + 1))
+        ++n;
       if (n >= times) return true;
       std::this_thread::sleep_for(25ms);
     }
@@ -367,7 +382,8 @@ TEST(DiscoveryPds, WatcherKilledDuringBulkPublishResumesWithNothingLostOrDoubled
   for (std::size_t i = 0; i < kN; ++i) {
     records[i].name = "killed-" + std::to_string(i);
     records[i].schema_ref = "at://did:plc:abc123/ac.foundation.dataset.sampleSchema/3lc2q7xyzab2k";
-    records[i].storage = StorageLocation::external({"https://example.com/" + salt + "/" + std::to_string(i) + ".tar"});
+    records[i].storage =
+        StorageLocation::external({"https://example.com/" + salt + "/" + std::to_string(i) + ".tar"});
   }
   BulkPublisher bulk(bob.client);
   BulkOptions opts;
@@ -433,32 +449,45 @@ TEST(DiscoveryPds, TwoHostsOneCatalogueUpdatesAndDeletes) {
   Discovery d(alice.client, cat, cfg);
   bool finished = false;
   asio::co_spawn(alice.io, d.run(), [&](std::exception_ptr) { finished = true; });
-  ASSERT_TRUE(run_until(alice.io, [&] { return connected >= 2; }, 10s));
+  ASSERT_TRUE(run_until(
+      alice.io, [&] { return connected >= 2; }, 10s));
 
   const std::string schema_ref = "at://did:plc:abc123/ac.foundation.dataset.sampleSchema/3lc2q7xyzab2k";
   AtmosphereIndex ia(alice.client), ic(carol);
   std::vector<std::string> urls{"https://example.com/two-hosts.tar"};
-  auto ea = alice.run(ia.insert_dataset_urls(urls, DatasetPublishOptions("on-first-pds").with_schema_ref(schema_ref)));
-  auto ec = alice.run(ic.insert_dataset_urls(urls, DatasetPublishOptions("on-second-pds").with_schema_ref(schema_ref)));
-  ASSERT_TRUE(run_until(alice.io, [&] { return cat.get(ea.uri()) && cat.get(ec.uri()); }, 5s));
+  auto ea = alice.run(
+      ia.insert_dataset_urls(urls, DatasetPublishOptions("on-first-pds").with_schema_ref(schema_ref)));
+  auto ec = alice.run(
+      ic.insert_dataset_urls(urls, DatasetPublishOptions("on-second-pds").with_schema_ref(schema_ref)));
+  ASSERT_TRUE(run_until(
+      alice.io, [&] { return cat.get(ea.uri()) && cat.get(ec.uri()); }, 5s));
   EXPECT_EQ(cat.get(ec.uri())->name, "on-second-pds");
   EXPECT_EQ(cat.get(ec.uri())->did, carol.did());
 
   // Update: the same rkey with a new record.
   DatasetRecord updated = ec.record();
   updated.name = "renamed-on-second-pds";
-  auto ref = alice.run(carol.put_record(std::string(nsid::kDatasetRecord), ec.uri().rkey, updated.to_record()));
-  ASSERT_TRUE(run_until(alice.io, [&] { auto e = cat.get(ec.uri()); return e && e->cid == ref.cid; }, 5s));
+  auto ref =
+      alice.run(carol.put_record(std::string(nsid::kDatasetRecord), ec.uri().rkey, updated.to_record()));
+  ASSERT_TRUE(run_until(
+      alice.io,
+      [&] {
+        auto e = cat.get(ec.uri());
+        return e && e->cid == ref.cid;
+      },
+      5s));
   EXPECT_EQ(cat.get(ec.uri())->name, "renamed-on-second-pds");
   CatalogueQuery q;
   q.name = "on-second-pds";
   EXPECT_TRUE(cat.search(q).empty()) << "the old version must be gone";
 
   alice.run(alice.client.delete_record(std::string(nsid::kDatasetRecord), ea.uri().rkey));
-  ASSERT_TRUE(run_until(alice.io, [&] { return !cat.get(ea.uri()); }, 5s));
+  ASSERT_TRUE(run_until(
+      alice.io, [&] { return !cat.get(ea.uri()); }, 5s));
   EXPECT_TRUE(cat.get(ec.uri()));
   d.cancel();
-  ASSERT_TRUE(run_until(alice.io, [&] { return finished; }, 10s));
+  ASSERT_TRUE(run_until(
+      alice.io, [&] { return finished; }, 10s));
   const auto cursors = d.cursors();
   ASSERT_EQ(cursors.size(), 2u);
   for (const auto& [host, c] : cursors) EXPECT_EQ(cat.cursor(host), c) << host;

@@ -34,9 +34,11 @@ asio::awaitable<void> pump(std::shared_ptr<Pair> p, tcp::socket& from, tcp::sock
   std::array<char, 64 * 1024> buf;
   boost::system::error_code ec;
   for (;;) {
-    const std::size_t n = co_await from.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+    const std::size_t n =
+        co_await from.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
-    co_await asio::async_write(to, asio::buffer(buf.data(), n), asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(to, asio::buffer(buf.data(), n),
+                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
   }
   p->close();
@@ -53,7 +55,8 @@ struct TcpRelay::Impl : std::enable_shared_from_this<TcpRelay::Impl> {
   bool stopped = false;
 
   Impl(asio::any_io_executor e, const std::string& host, std::uint16_t port)
-      : ex(e), acceptor(e, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+      : ex(e),
+        acceptor(e, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
         target(asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host), port) {}
 
   asio::awaitable<void> accept_loop() {
@@ -89,8 +92,12 @@ TcpRelay::~TcpRelay() {
   drop_all();
 }
 
-std::uint16_t TcpRelay::port() const { return impl_->acceptor.local_endpoint().port(); }
-std::string TcpRelay::url() const { return "http://127.0.0.1:" + std::to_string(port()); }
+std::uint16_t TcpRelay::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
+std::string TcpRelay::url() const {
+  return "http://127.0.0.1:" + std::to_string(port());
+}
 
 void TcpRelay::drop_all() {
   for (auto& w : impl_->pairs) {
@@ -102,7 +109,11 @@ void TcpRelay::drop_all() {
   impl_->pairs.clear();
 }
 
-std::uint64_t TcpRelay::accepted() const { return impl_->n_accepted; }
-std::uint64_t TcpRelay::dropped() const { return impl_->n_dropped; }
+std::uint64_t TcpRelay::accepted() const {
+  return impl_->n_accepted;
+}
+std::uint64_t TcpRelay::dropped() const {
+  return impl_->n_dropped;
+}
 
 }  // namespace atdata::test

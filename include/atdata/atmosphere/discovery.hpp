@@ -76,12 +76,12 @@ struct DiscoveryConfig {
 };
 
 struct DiscoveryStats {
-  std::uint64_t events = 0;         // events taken from the queue
-  std::uint64_t rejected = 0;       // frames that failed decoding or verification
-  std::uint64_t transactions = 0;   // catalogue batches written
-  std::uint64_t discovered = 0;     // records created, updated or deleted in the catalogue
+  std::uint64_t events = 0;        // events taken from the queue
+  std::uint64_t rejected = 0;      // frames that failed decoding or verification
+  std::uint64_t transactions = 0;  // catalogue batches written
+  std::uint64_t discovered = 0;    // records created, updated or deleted in the catalogue
   std::uint64_t invalid_records = 0;
-  std::uint64_t backfills = 0;      // repositories filled
+  std::uint64_t backfills = 0;  // repositories filled
   std::uint64_t backfill_failures = 0;
 };
 

@@ -87,7 +87,7 @@ struct FirehoseConfig {
 struct FirehoseStats {
   std::uint64_t frames = 0;
   std::uint64_t bytes = 0;
-  std::uint64_t events = 0;    // queued (rejected included)
+  std::uint64_t events = 0;  // queued (rejected included)
   std::uint64_t rejected = 0;
   std::uint64_t verified = 0;  // commits whose signature was checked
   std::uint64_t connections = 0;

@@ -39,7 +39,7 @@ struct RepoEvent {
     rejected,  // a frame that failed decoding or verification: `error` says why; nothing to apply
   };
   Kind kind = Kind::commit;
-  std::string source;      // the host (subscription URL) the event came from
+  std::string source;       // the host (subscription URL) the event came from
   std::int64_t cursor = 0;  // resume-after value; 0 when the event carries none (info)
   std::string did;
   std::string rev;

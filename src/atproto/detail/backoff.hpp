@@ -15,8 +15,9 @@ namespace atdata::atproto::detail {
 // jitter fraction (default 1/2). A floor keeps clients from hammering a
 // server; the random part spreads many clients that lost the same server at
 // the same moment.
-inline std::chrono::milliseconds backoff_delay(std::chrono::milliseconds initial, std::chrono::milliseconds max,
-                                               unsigned attempt, double u, double fraction = 0.5) {
+inline std::chrono::milliseconds backoff_delay(std::chrono::milliseconds initial,
+                                               std::chrono::milliseconds max, unsigned attempt, double u,
+                                               double fraction = 0.5) {
   const double j = std::clamp(u, 0.0, 1.0);
   const double f = std::clamp(fraction, 0.0, 1.0);
   std::int64_t d = std::max<std::int64_t>(initial.count(), 1);

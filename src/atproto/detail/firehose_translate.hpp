@@ -22,11 +22,12 @@ bool collection_matches(const std::vector<std::string>& patterns, std::string_vi
 
 struct FrameOutcome {
   enum class Kind {
-    deliver,   // queue `event`
-    skip,      // nothing to queue (an unknown message type); `seq` may still advance the cursor
-    need_key,  // the commit must be verified with the key of `did`, which the lookup did not have
-    fatal,     // the stream cannot continue: `error_name` (FutureCursor)
-    reconnect, // the host ended the stream with an error frame (ConsumerTooSlow, …): `event` is its info event
+    deliver,    // queue `event`
+    skip,       // nothing to queue (an unknown message type); `seq` may still advance the cursor
+    need_key,   // the commit must be verified with the key of `did`, which the lookup did not have
+    fatal,      // the stream cannot continue: `error_name` (FutureCursor)
+    reconnect,  // the host ended the stream with an error frame (ConsumerTooSlow, …): `event` is its info
+                // event
   };
   Kind kind = Kind::deliver;
   RepoEvent event;
@@ -47,7 +48,8 @@ class FirehoseTranslator {
 
  private:
   RepoEvent base(RepoEvent::Kind kind) const;
-  FrameOutcome rejected(std::optional<std::int64_t> seq, std::string did, std::string check, std::string message) const;
+  FrameOutcome rejected(std::optional<std::int64_t> seq, std::string did, std::string check,
+                        std::string message) const;
 
   std::string source_;
   std::vector<std::string> collections_;
