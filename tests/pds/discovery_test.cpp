@@ -106,6 +106,18 @@ std::map<std::string, std::string> list_uris(Account& a, std::string_view collec
   return out;
 }
 
+// Dataset records "<stem>-<i>" whose storage URLs carry a per-run salt.
+std::vector<DatasetRecord> numbered_records(const std::string& stem, const std::string& salt, std::size_t n) {
+  std::vector<DatasetRecord> records(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    records[i].name = stem + "-" + std::to_string(i);
+    records[i].schema_ref = "at://did:plc:abc123/ac.foundation.dataset.sampleSchema/3lc2q7xyzab2k";
+    records[i].storage =
+        StorageLocation::external({"https://example.com/" + salt + "/" + std::to_string(i) + ".tar"});
+  }
+  return records;
+}
+
 DiscoveryConfig live_config() {
   DiscoveryConfig cfg;
   cfg.hosts.push_back(PdsEnv::get().pds_url);
@@ -225,13 +237,7 @@ TEST(DiscoveryPds, ConnectionDropsDuringBulkPublishLoseAndRepeatNothing) {
 
   constexpr std::size_t kN = 500;
   const std::string salt = test::unique_collection("drops");
-  std::vector<DatasetRecord> records(kN);
-  for (std::size_t i = 0; i < kN; ++i) {
-    records[i].name = "drop-" + std::to_string(i);
-    records[i].schema_ref = "at://did:plc:abc123/ac.foundation.dataset.sampleSchema/3lc2q7xyzab2k";
-    records[i].storage =
-        StorageLocation::external({"https://example.com/" + salt + "/" + std::to_string(i) + ".tar"});
-  }
+  const std::vector<DatasetRecord> records = numbered_records("drop", salt, kN);
   // A drop every 60 ms while the writes go on.
   bool writing = true;
   asio::co_spawn(
@@ -378,13 +384,7 @@ TEST(DiscoveryPds, WatcherKilledDuringBulkPublishResumesWithNothingLostOrDoubled
 
   constexpr std::size_t kN = 300;
   const std::string salt = test::unique_collection("sigkill");
-  std::vector<DatasetRecord> records(kN);
-  for (std::size_t i = 0; i < kN; ++i) {
-    records[i].name = "killed-" + std::to_string(i);
-    records[i].schema_ref = "at://did:plc:abc123/ac.foundation.dataset.sampleSchema/3lc2q7xyzab2k";
-    records[i].storage =
-        StorageLocation::external({"https://example.com/" + salt + "/" + std::to_string(i) + ".tar"});
-  }
+  const std::vector<DatasetRecord> records = numbered_records("killed", salt, kN);
   BulkPublisher bulk(bob.client);
   BulkOptions opts;
   opts.max_in_flight = 2;
