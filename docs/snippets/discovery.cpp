@@ -102,16 +102,16 @@ asio::awaitable<void> raw_firehose(atdata::atproto::AtmosphereClient& client) {
   auto queue = std::make_shared<atp::RepoEventQueue>(ex, 1024);
   atp::FirehoseConfig fc;
   fc.host = client.service_url();
-  fc.cursor = 0;                                // replay what the host keeps, then follow live
+  fc.cursor = 0;  // replay what the host keeps, then follow live
   fc.collections.push_back("ac.foundation.dataset.*");
-  atp::Firehose firehose(ex, fc, queue);        // verifies every commit it hands over
+  atp::Firehose firehose(ex, fc, queue);  // verifies every commit it hands over
   asio::co_spawn(ex, firehose.run(), asio::detached);
 
   while (auto ev = co_await queue->pop()) {
     if (ev->kind == atp::RepoEvent::Kind::rejected) std::cerr << ev->did << ": " << ev->message << "\n";
     for (const atp::RecordChange& c : ev->changes) {
-      std::cout << ev->cursor << " " << to_string(c.action) << " at://" << ev->did << "/" << c.collection << "/"
-                << c.rkey << "\n";
+      std::cout << ev->cursor << " " << to_string(c.action) << " at://" << ev->did << "/" << c.collection
+                << "/" << c.rkey << "\n";
     }
     // [end discovery-firehose]
     ++events;

@@ -39,7 +39,8 @@ class Stmt {
   Stmt() = default;
   Stmt(sqlite3* db, std::string_view sql, const char* operation, bool persistent = true) : db_(db) {
     const unsigned flags = persistent ? SQLITE_PREPARE_PERSISTENT : 0;
-    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), flags, &stmt_, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), flags, &stmt_, nullptr) !=
+        SQLITE_OK) {
       fail(db, operation, "cannot prepare `" + std::string(sql) + "`");
     }
   }
@@ -62,7 +63,8 @@ class Stmt {
     return *this;
   }
   Stmt& bind(std::string_view s) {
-    check(sqlite3_bind_text(stmt_, next_++, s.data() ? s.data() : "", static_cast<int>(s.size()), SQLITE_TRANSIENT));
+    check(sqlite3_bind_text(stmt_, next_++, s.data() ? s.data() : "", static_cast<int>(s.size()),
+                            SQLITE_TRANSIENT));
     return *this;
   }
   Stmt& bind(std::int64_t v) {
@@ -93,7 +95,8 @@ class Stmt {
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   std::string text(int col) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    return p == nullptr ? std::string() : std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+    return p == nullptr ? std::string()
+                        : std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
   }
 
  private:
@@ -165,8 +168,12 @@ constexpr const char* kEntryColumns =
     "did, collection, rkey, cid, kind, name, description, tags, schema_ref, schema_version, lens_source, "
     "lens_target, record, time_us, indexed_at_us";
 
-std::int64_t to_us(Timestamp t) { return t.time_since_epoch().count(); }
-Timestamp from_us(std::int64_t us) { return Timestamp(std::chrono::microseconds(us)); }
+std::int64_t to_us(Timestamp t) {
+  return t.time_since_epoch().count();
+}
+Timestamp from_us(std::int64_t us) {
+  return Timestamp(std::chrono::microseconds(us));
+}
 
 RecordKind kind_from_text(const std::string& s) {
   if (s == "schema") return RecordKind::schema;
@@ -315,9 +322,9 @@ struct Catalogue::Impl {
 
   void close() {
     // Statements first: sqlite3_close refuses while any is alive.
-    for (Stmt* s : {&begin, &commit, &rollback, &sel_cursor, &max_cursor, &set_cursor, &sel_existing, &ins_entry,
-                    &upd_entry, &del_entry, &sel_entry, &sel_did_entries, &mark_repo, &sel_repo, &upsert_account,
-                    &sel_account, &count_all, &count_kinds}) {
+    for (Stmt* s : {&begin, &commit, &rollback, &sel_cursor, &max_cursor, &set_cursor, &sel_existing,
+                    &ins_entry, &upd_entry, &del_entry, &sel_entry, &sel_did_entries, &mark_repo, &sel_repo,
+                    &upsert_account, &sel_account, &count_all, &count_kinds}) {
       *s = Stmt();
     }
     if (db != nullptr) sqlite3_close(db);
@@ -328,7 +335,8 @@ struct Catalogue::Impl {
     const std::string where = options.path.empty() ? std::string("in-memory catalogue") : options.path;
     sqlite3_busy_timeout(db, static_cast<int>(std::min<std::int64_t>(options.busy_timeout.count(), 1 << 30)));
     if (sqlite3_compileoption_used("ENABLE_FTS5") == 0) {
-      throw CatalogueError("open", "", "the SQLite library in use was built without FTS5, which the catalogue needs");
+      throw CatalogueError("open", "",
+                           "the SQLite library in use was built without FTS5, which the catalogue needs");
     }
     if (!options.path.empty()) {
       // WAL: readers (a `search` beside a `watch`) do not block the writer, and
@@ -369,12 +377,14 @@ struct Catalogue::Impl {
     const std::int64_t app = pragma_int(db, "application_id");
     const std::int64_t version = pragma_int(db, "user_version");
     if (app != 0 && app != kApplicationId) {
-      throw CatalogueError("open", "", where + " is an SQLite database of another application, not an atdata catalogue");
+      throw CatalogueError("open", "",
+                           where + " is an SQLite database of another application, not an atdata catalogue");
     }
     if (version > Catalogue::kFormatVersion) {
       throw CatalogueError("open", "",
                            where + " has catalogue format version " + std::to_string(version) +
-                               "; this atdata reads up to version " + std::to_string(Catalogue::kFormatVersion) +
+                               "; this atdata reads up to version " +
+                               std::to_string(Catalogue::kFormatVersion) +
                                " (written by a newer atdata: upgrade, or use another file)");
     }
     if (app == 0 && version == 0) {
@@ -383,7 +393,8 @@ struct Catalogue::Impl {
         s.use();
         const std::int64_t n = s.step("open") ? s.int64(0) : 0;
         s.done();
-        if (n != 0) throw CatalogueError("open", "", where + " is an SQLite database that is not an atdata catalogue");
+        if (n != 0)
+          throw CatalogueError("open", "", where + " is an SQLite database that is not an atdata catalogue");
       }
       return true;
     }
@@ -406,25 +417,29 @@ struct Catalogue::Impl {
                       "INSERT INTO cursors(source, cursor) VALUES (?, ?) "
                       "ON CONFLICT(source) DO UPDATE SET cursor = excluded.cursor",
                       "prepare");
-    sel_existing = Stmt(db, "SELECT id, cid FROM entries WHERE did = ? AND collection = ? AND rkey = ?", "prepare");
+    sel_existing =
+        Stmt(db, "SELECT id, cid FROM entries WHERE did = ? AND collection = ? AND rkey = ?", "prepare");
     ins_entry = Stmt(db,
                      std::string("INSERT INTO entries(") + kEntryColumns +
                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      "prepare");
-    upd_entry = Stmt(db,
-                     "UPDATE entries SET cid = ?, kind = ?, name = ?, description = ?, tags = ?, schema_ref = ?, "
-                     "schema_version = ?, lens_source = ?, lens_target = ?, record = ?, time_us = ?, "
-                     "indexed_at_us = ? WHERE id = ?",
-                     "prepare");
-    del_entry = Stmt(db,
-                     std::string("DELETE FROM entries WHERE did = ? AND collection = ? AND rkey = ? RETURNING ") +
-                         kEntryColumns,
-                     "prepare");
+    upd_entry =
+        Stmt(db,
+             "UPDATE entries SET cid = ?, kind = ?, name = ?, description = ?, tags = ?, schema_ref = ?, "
+             "schema_version = ?, lens_source = ?, lens_target = ?, record = ?, time_us = ?, "
+             "indexed_at_us = ? WHERE id = ?",
+             "prepare");
+    del_entry =
+        Stmt(db,
+             std::string("DELETE FROM entries WHERE did = ? AND collection = ? AND rkey = ? RETURNING ") +
+                 kEntryColumns,
+             "prepare");
     sel_entry = Stmt(db,
                      std::string("SELECT ") + kEntryColumns +
                          " FROM entries WHERE did = ? AND collection = ? AND rkey = ?",
                      "prepare");
-    sel_did_entries = Stmt(db, std::string("SELECT ") + kEntryColumns + " FROM entries WHERE did = ?", "prepare");
+    sel_did_entries =
+        Stmt(db, std::string("SELECT ") + kEntryColumns + " FROM entries WHERE did = ?", "prepare");
     mark_repo = Stmt(db,
                      "INSERT INTO repos(did, backfilled_at_us, rev, source) VALUES (?, ?, ?, ?) "
                      "ON CONFLICT(did) DO UPDATE SET backfilled_at_us = excluded.backfilled_at_us, "
@@ -454,7 +469,8 @@ struct Catalogue::Impl {
       if (!open_) return;
       // A statement left mid-row by an exception would keep the rollback from
       // releasing its locks.
-      for (sqlite3_stmt* s = sqlite3_next_stmt(impl_.db, nullptr); s != nullptr; s = sqlite3_next_stmt(impl_.db, s)) {
+      for (sqlite3_stmt* s = sqlite3_next_stmt(impl_.db, nullptr); s != nullptr;
+           s = sqlite3_next_stmt(impl_.db, s)) {
         sqlite3_reset(s);
       }
       sqlite3_exec(impl_.db, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -492,7 +508,8 @@ struct Catalogue::Impl {
   // Stores one record (create or update). `event_time` is the event's time
   // when known, else the record's createdAt is used.
   void upsert(std::string_view did, const atproto::RecordChange& ch, RecordKind kind,
-              std::optional<Timestamp> event_time, Timestamp indexed_at, CatalogueUpdate& out, const char* op) {
+              std::optional<Timestamp> event_time, Timestamp indexed_at, CatalogueUpdate& out,
+              const char* op) {
     std::optional<std::int64_t> existing_id;
     {
       Stmt& s = sel_existing.use().bind(did).bind(ch.collection).bind(ch.rkey);
@@ -601,13 +618,19 @@ struct Catalogue::Impl {
 };
 
 Catalogue::Catalogue(const CatalogueOptions& options) : impl_(std::make_unique<Impl>(options)) {}
-Catalogue Catalogue::open(const CatalogueOptions& options) { return Catalogue(options); }
-Catalogue Catalogue::in_memory() { return Catalogue(CatalogueOptions()); }
+Catalogue Catalogue::open(const CatalogueOptions& options) {
+  return Catalogue(options);
+}
+Catalogue Catalogue::in_memory() {
+  return Catalogue(CatalogueOptions());
+}
 Catalogue::Catalogue(Catalogue&&) noexcept = default;
 Catalogue& Catalogue::operator=(Catalogue&&) noexcept = default;
 Catalogue::~Catalogue() = default;
 
-const std::string& Catalogue::path() const noexcept { return impl_->options.path; }
+const std::string& Catalogue::path() const noexcept {
+  return impl_->options.path;
+}
 
 CatalogueUpdate Catalogue::apply(std::span<const atproto::RepoEvent> events) {
   constexpr const char* op = "apply";

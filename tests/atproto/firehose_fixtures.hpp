@@ -72,7 +72,7 @@ inline std::map<std::string, atproto::PublicKey> fixture_keys() {
 // The frame with one body field replaced (or removed when `value` is null
 // and `remove` is set).
 inline std::vector<std::byte> with_field(const std::vector<std::byte>& frame, std::string_view key,
-                                  const atproto::DagCborValue& value, bool remove = false) {
+                                         const atproto::DagCborValue& value, bool remove = false) {
   const atproto::EventFrame f = atproto::decode_event_frame(frame);
   std::vector<std::string_view> keys;
   std::vector<atproto::DagCborValue> values;
@@ -98,7 +98,8 @@ inline std::vector<std::byte> with_field(const std::vector<std::byte>& frame, st
 }
 
 // A CAR of `blocks` under `root`, the way a PDS writes one.
-inline std::vector<std::byte> car_of(std::span<const std::byte> root, const std::vector<atproto::CarBlock>& blocks) {
+inline std::vector<std::byte> car_of(std::span<const std::byte> root,
+                                     const std::vector<atproto::CarBlock>& blocks) {
   std::vector<std::byte> out;
   const auto varint = [&](std::uint64_t v) {
     do {
@@ -109,8 +110,8 @@ inline std::vector<std::byte> car_of(std::span<const std::byte> root, const std:
     } while (v);
   };
   const auto header = atproto::dag_cbor_encode(atproto::DagCborValue::make_map(
-      {"roots", "version"},
-      {atproto::DagCborValue::make_list({atproto::DagCborValue::make_link(root)}), atproto::DagCborValue::make_int(1)}));
+      {"roots", "version"}, {atproto::DagCborValue::make_list({atproto::DagCborValue::make_link(root)}),
+                             atproto::DagCborValue::make_int(1)}));
   varint(header.size());
   out.insert(out.end(), header.begin(), header.end());
   for (const auto& b : blocks) {
