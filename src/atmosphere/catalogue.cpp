@@ -227,31 +227,31 @@ struct Extracted {
 Extracted extract(RecordKind kind, const json::object& record) {
   const json::value v(record);
   Extracted x;
+  // What every kind has.
+  const auto common = [&x](auto& r) {
+    x.name = std::move(r.name);
+    x.description = std::move(r.description);
+    x.created_at = r.created_at;
+  };
   switch (kind) {
     case RecordKind::schema: {
       SchemaRecord r = SchemaRecord::from_record(v);
-      x.name = std::move(r.name);
-      x.description = std::move(r.description);
+      common(r);
       x.schema_version = std::move(r.version);
-      x.created_at = r.created_at;
       break;
     }
     case RecordKind::dataset: {
       DatasetRecord r = DatasetRecord::from_record(v);
-      x.name = std::move(r.name);
-      x.description = std::move(r.description);
+      common(r);
       x.schema_ref = std::move(r.schema_ref);
       x.tags = std::move(r.tags);
-      x.created_at = r.created_at;
       break;
     }
     case RecordKind::lens: {
       LensRecord r = LensRecord::from_record(v);
-      x.name = std::move(r.name);
-      x.description = std::move(r.description);
+      common(r);
       x.lens_source = std::move(r.source_schema);
       x.lens_target = std::move(r.target_schema);
-      x.created_at = r.created_at;
       break;
     }
   }

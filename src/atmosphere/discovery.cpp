@@ -1,8 +1,6 @@
 #include "atdata/atmosphere/discovery.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -14,6 +12,7 @@
 #include "atdata/atmosphere/lexicon.hpp"
 #include "atdata/atproto/event_queue.hpp"
 #include "atdata/error.hpp"
+#include "atdata/io/detail/signal.hpp"
 #include "atdata/net/url.hpp"
 
 namespace asio = boost::asio;
@@ -31,17 +30,6 @@ const std::vector<std::string>& dataset_collections() {
   return c;
 }
 
-// Wakes one waiter of an asio timer used as a condition variable.
-void notify(asio::steady_timer& t) {
-  t.cancel();
-}
-
-asio::awaitable<void> wait_on(asio::steady_timer& t) {
-  t.expires_at(asio::steady_timer::time_point::max());
-  boost::system::error_code ec;
-  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-}
-
 }  // namespace
 
 struct Discovery::Impl : std::enable_shared_from_this<Discovery::Impl> {
@@ -54,7 +42,7 @@ struct Discovery::Impl : std::enable_shared_from_this<Discovery::Impl> {
   std::vector<std::unique_ptr<atproto::Jetstream>> jetstreams;
 
   std::deque<Discovered> notes;
-  asio::steady_timer note_ready, note_space;
+  atdata::detail::Signal note_ready, note_space;
   bool ended = false;
   bool running = false;
   bool cancelled = false;
@@ -114,10 +102,10 @@ struct Discovery::Impl : std::enable_shared_from_this<Discovery::Impl> {
     st.discovered += found.size();
     if (cfg.notification_capacity == 0) co_return;
     for (auto& d : found) {
-      while (notes.size() >= cfg.notification_capacity && !cancelled) co_await wait_on(note_space);
+      while (notes.size() >= cfg.notification_capacity && !cancelled) co_await note_space.wait();
       if (cancelled && notes.size() >= cfg.notification_capacity) co_return;
       notes.push_back(std::move(d));
-      notify(note_ready);
+      note_ready.notify();
     }
   }
 
@@ -273,13 +261,13 @@ struct Discovery::Impl : std::enable_shared_from_this<Discovery::Impl> {
 
     co_await writer();
     ended = true;
-    notify(note_ready);
+    note_ready.notify();
     if (fatal) std::rethrow_exception(fatal);
   }
 
   void cancel() {
     cancelled = true;
-    notify(note_space);
+    note_space.notify();
     if (!queue) return;
     stop_sources();
     if (firehoses.empty() && jetstreams.empty()) queue->close();
@@ -289,11 +277,11 @@ struct Discovery::Impl : std::enable_shared_from_this<Discovery::Impl> {
     if (cfg.notification_capacity == 0) {
       throw InvalidArgument("Discovery::next needs DiscoveryConfig.notification_capacity > 0");
     }
-    while (notes.empty() && !ended) co_await wait_on(note_ready);
+    while (notes.empty() && !ended) co_await note_ready.wait();
     if (notes.empty()) co_return std::nullopt;
     Discovered d = std::move(notes.front());
     notes.pop_front();
-    notify(note_space);
+    note_space.notify();
     co_return d;
   }
 };

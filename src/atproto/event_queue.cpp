@@ -1,50 +1,38 @@
 #include "atdata/atproto/event_queue.hpp"
 
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <deque>
 
 #include "atdata/error.hpp"
+#include "atdata/io/detail/signal.hpp"
 
 namespace atdata::atproto {
 
 namespace asio = boost::asio;
 
-// Waiters park on a timer that never expires by itself; a state change
-// cancels it, which wakes every waiter, and each one re-checks its
-// condition. One consumer and a handful of producers make the spurious
-// wake-ups cheap, and a waiter cancelled from outside (asio cancellation)
-// simply leaves: no state is owned by a waiter.
+// Waiters wait on a Signal and re-check their condition: one consumer and
+// a handful of producers make the spurious wake-ups cheap, and a waiter
+// cancelled from outside (asio cancellation) simply leaves, since no state is
+// owned by a waiter.
 struct RepoEventQueue::Impl {
   asio::any_io_executor ex;
   std::size_t capacity;
   std::deque<RepoEvent> items;
   bool closed = false;
-  asio::steady_timer not_empty;
-  asio::steady_timer not_full;
+  detail::Signal not_empty;
+  detail::Signal not_full;
 
-  Impl(asio::any_io_executor e, std::size_t cap) : ex(e), capacity(cap), not_empty(e), not_full(e) {
-    not_empty.expires_at(asio::steady_timer::time_point::max());
-    not_full.expires_at(asio::steady_timer::time_point::max());
-  }
+  Impl(asio::any_io_executor e, std::size_t cap) : ex(e), capacity(cap), not_empty(e), not_full(e) {}
 
-  static asio::awaitable<void> wait(asio::steady_timer& t) {
-    boost::system::error_code ec;
-    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    // Cancelled by a state change (operation_aborted) or by the caller's
-    // cancellation slot: either way the caller re-checks. A cancellation of
-    // the coroutine itself surfaces at its next co_await of an operation.
+  static asio::awaitable<void> wait(detail::Signal& s) {
+    co_await s.wait();
+    // Woken by a state change, or by the caller's cancellation slot: a
+    // cancelled waiter must not loop back into the wait.
     const auto state = co_await asio::this_coro::cancellation_state;
     if (state.cancelled() != asio::cancellation_type::none) {
       throw boost::system::system_error(asio::error::operation_aborted);
     }
-  }
-  static void wake(asio::steady_timer& t) {
-    t.cancel();
-    t.expires_at(asio::steady_timer::time_point::max());
   }
 };
 
@@ -60,7 +48,7 @@ asio::awaitable<void> RepoEventQueue::push(RepoEvent event) {
   while (!q.closed && q.items.size() >= q.capacity) co_await Impl::wait(q.not_full);
   if (q.closed) throw Error("event queue closed");
   q.items.push_back(std::move(event));
-  Impl::wake(q.not_empty);
+  q.not_empty.notify();
 }
 
 asio::awaitable<bool> RepoEventQueue::push(RepoEvent event, const bool& stop) {
@@ -69,12 +57,12 @@ asio::awaitable<bool> RepoEventQueue::push(RepoEvent event, const bool& stop) {
   if (q.closed) throw Error("event queue closed");
   if (stop) co_return false;
   q.items.push_back(std::move(event));
-  Impl::wake(q.not_empty);
+  q.not_empty.notify();
   co_return true;
 }
 
 void RepoEventQueue::wake_producers() noexcept {
-  Impl::wake(impl_->not_full);
+  impl_->not_full.notify();
 }
 
 asio::awaitable<std::optional<RepoEvent>> RepoEventQueue::pop() {
@@ -83,7 +71,7 @@ asio::awaitable<std::optional<RepoEvent>> RepoEventQueue::pop() {
   if (q.items.empty()) co_return std::nullopt;
   RepoEvent e = std::move(q.items.front());
   q.items.pop_front();
-  Impl::wake(q.not_full);
+  q.not_full.notify();
   co_return e;
 }
 
@@ -97,14 +85,14 @@ asio::awaitable<std::size_t> RepoEventQueue::pop_batch(std::vector<RepoEvent>& o
     q.items.pop_front();
     ++n;
   }
-  if (n) Impl::wake(q.not_full);
+  if (n) q.not_full.notify();
   co_return n;
 }
 
 void RepoEventQueue::close() noexcept {
   impl_->closed = true;
-  Impl::wake(impl_->not_empty);
-  Impl::wake(impl_->not_full);
+  impl_->not_empty.notify();
+  impl_->not_full.notify();
 }
 
 bool RepoEventQueue::closed() const noexcept {

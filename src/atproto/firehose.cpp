@@ -65,7 +65,8 @@ FrameOutcome FirehoseTranslator::rejected(std::optional<std::int64_t> seq, std::
   return o;
 }
 
-FrameOutcome FirehoseTranslator::translate(std::span<const std::byte> bytes, const KeyLookup& key) const {
+FrameOutcome FirehoseTranslator::translate(std::span<const std::byte> bytes, const KeyLookup& key,
+                                           std::optional<std::int64_t> after) const {
   if (bytes.size() > max_frame_bytes_) {
     return rejected(std::nullopt, {}, "size",
                     "frame of " + std::to_string(bytes.size()) + " bytes exceeds max_frame_bytes (" +
@@ -81,6 +82,10 @@ FrameOutcome FirehoseTranslator::translate(std::span<const std::byte> bytes, con
   }
   FrameOutcome o;
   o.seq = frame.seq();
+  if (o.seq && after && *o.seq <= *after) {
+    o.kind = FrameOutcome::Kind::skip;
+    return o;
+  }
   if (const auto* err = std::get_if<ErrorFrame>(&frame.event)) {
     o.error_name = std::string(err->error);
     o.message = err->message ? std::string(*err->message) : std::string();
@@ -283,7 +288,7 @@ struct Firehose::Impl {
   // when a cached key no longer verifies), then queued.
   asio::awaitable<detail::FrameOutcome> process(std::span<const std::byte> frame) {
     const auto lookup = [this](std::string_view did) { return cached(did); };
-    detail::FrameOutcome o = translator.translate(frame, lookup);
+    detail::FrameOutcome o = translator.translate(frame, lookup, last);
     bool fetched = false;
     if (o.kind == detail::FrameOutcome::Kind::need_key) {
       std::string failure;

@@ -1,7 +1,7 @@
 #pragma once
-// Two small tools the loader pipeline is built from: a wakeup signal for
-// coroutines sharing one executor, and offload(), which runs a CPU job on the
-// decode pool and resumes the coroutine back on its own executor.
+// Tools the loader pipeline is built from, besides detail::Signal: the decode
+// pool, and offload(), which runs a CPU job on it and resumes the coroutine
+// back on its own executor.
 
 #include <atomic>
 #include <chrono>
@@ -20,23 +20,11 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "atdata/io/asio_build.hpp"
+#include "atdata/io/detail/signal.hpp"
 
 namespace atdata::detail {
 
 namespace asio = boost::asio;
-
-// Waiters re-check their condition after every wakeup; as everything runs on
-// one executor, a condition checked false cannot change before wait()
-// registers, so no wakeup is lost.
-class Signal {
- public:
-  explicit Signal(const asio::any_io_executor& ex) : timer_(ex, asio::steady_timer::time_point::max()) {}
-  asio::awaitable<void> wait() { co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable)); }
-  void notify() { timer_.cancel(); }
-
- private:
-  asio::steady_timer timer_;
-};
 
 // The decode workers plus a count of the jobs given to them that have not
 // finished handing their result back. A loader waits for that count to drop

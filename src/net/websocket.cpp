@@ -316,36 +316,35 @@ asio::awaitable<WebSocketMessage> WebSocket::read() {
   co_return msg;
 }
 
-asio::awaitable<void> WebSocket::send(std::string_view text) {
-  std::shared_ptr<WsCore> c = core_of(impl_, "send");
-  c->check_open("send");
+namespace {
+
+// One data message; `what` names the call in errors.
+asio::awaitable<void> write_message(std::shared_ptr<WsCore> c, asio::const_buffer data, bool binary,
+                                    const char* what) {
+  c->check_open(what);
   error_code ec;
   c->arm_write_timer();
   co_await std::visit(
       [&](auto& w) {
-        w.text(true);
-        return w.async_write(asio::buffer(text.data(), text.size()),
-                             asio::redirect_error(asio::use_awaitable, ec));
+        w.binary(binary);
+        return w.async_write(data, asio::redirect_error(asio::use_awaitable, ec));
       },
       c->ws);
   c->write_timer.cancel();
-  if (ec) c->write_failed("send", ec);
+  if (ec) c->write_failed(what, ec);
+}
+
+}  // namespace
+
+// (GCC 12: the core is a local, not a temporary inside the co_await.)
+asio::awaitable<void> WebSocket::send(std::string_view text) {
+  std::shared_ptr<WsCore> c = core_of(impl_, "send");
+  co_await write_message(std::move(c), asio::buffer(text.data(), text.size()), false, "send");
 }
 
 asio::awaitable<void> WebSocket::send_binary(std::span<const std::byte> data) {
   std::shared_ptr<WsCore> c = core_of(impl_, "send_binary");
-  c->check_open("send_binary");
-  error_code ec;
-  c->arm_write_timer();
-  co_await std::visit(
-      [&](auto& w) {
-        w.binary(true);
-        return w.async_write(asio::buffer(data.data(), data.size()),
-                             asio::redirect_error(asio::use_awaitable, ec));
-      },
-      c->ws);
-  c->write_timer.cancel();
-  if (ec) c->write_failed("send_binary", ec);
+  co_await write_message(std::move(c), asio::buffer(data.data(), data.size()), true, "send_binary");
 }
 
 asio::awaitable<void> WebSocket::ping() {

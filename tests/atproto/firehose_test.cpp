@@ -138,6 +138,9 @@ TEST(FirehoseTranslate, FilteredCommitsNeedNoKeyAndCarryNoChanges) {
   const FrameOutcome k = wanted.translate(frames().seq[11], none);
   EXPECT_EQ(k.kind, FrameOutcome::Kind::need_key);
   EXPECT_EQ(k.did, kAlice);
+  // A frame resent after a reconnect is skipped before it is verified (no key asked for).
+  EXPECT_EQ(wanted.translate(frames().seq[11], none, 12).kind, FrameOutcome::Kind::skip);
+  EXPECT_EQ(wanted.translate(frames().seq[11], none, 11).kind, FrameOutcome::Kind::need_key);
   // Trusting the host: no key needed, same changes.
   const FrameOutcome trusted = translator({}, false).translate(frames().seq[11], none);
   EXPECT_EQ(trusted.event.changes.size(), 5u);

@@ -43,7 +43,10 @@ class FirehoseTranslator {
   FirehoseTranslator(std::string source, std::vector<std::string> collections, bool verify,
                      VerifierOptions verifier, std::size_t max_frame_bytes);
 
-  FrameOutcome translate(std::span<const std::byte> frame, const KeyLookup& key) const;
+  // A frame whose seq is at or before `after` (one already queued, resent
+  // after a reconnect) is skipped before any verification.
+  FrameOutcome translate(std::span<const std::byte> frame, const KeyLookup& key,
+                         std::optional<std::int64_t> after = std::nullopt) const;
   const std::string& source() const noexcept { return source_; }
 
  private:
