@@ -274,6 +274,9 @@ std::string fts_query(std::string_view text) {
     }
     out += '"';
   }
+  // The last word is a prefix ("dig" finds "digits"): what a user typing a
+  // query expects.
+  if (!out.empty()) out += '*';
   return out;
 }
 
@@ -302,9 +305,11 @@ struct Catalogue::Impl {
   Stmt count_all, count_kinds;
 
   explicit Impl(const CatalogueOptions& o) : options(o) {
+    if (o.read_only && o.path.empty()) throw InvalidArgument("CatalogueOptions.read_only needs a path");
     const std::string target = o.path.empty() ? std::string(":memory:") : o.path;
-    const int rc = sqlite3_open_v2(target.c_str(), &db,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    const int flags = (o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                      SQLITE_OPEN_NOMUTEX;
+    const int rc = sqlite3_open_v2(target.c_str(), &db, flags, nullptr);
     if (rc != SQLITE_OK) {
       std::string msg = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
       sqlite3_close(db);
@@ -337,6 +342,14 @@ struct Catalogue::Impl {
     if (sqlite3_compileoption_used("ENABLE_FTS5") == 0) {
       throw CatalogueError("open", "",
                            "the SQLite library in use was built without FTS5, which the catalogue needs");
+    }
+    if (options.read_only) {
+      // Nothing to create or configure: the writer made the file WAL.
+      if (check_format(where, false)) {
+        throw CatalogueError("open", "", where + " is not an atdata catalogue yet (nothing has written it)");
+      }
+      prepare();
+      return;
     }
     if (!options.path.empty()) {
       // WAL: readers (a `search` beside a `watch`) do not block the writer, and
@@ -385,7 +398,7 @@ struct Catalogue::Impl {
                            where + " has catalogue format version " + std::to_string(version) +
                                "; this atdata reads up to version " +
                                std::to_string(Catalogue::kFormatVersion) +
-                               " (written by a newer atdata: upgrade, or use another file)");
+                               " (written by a newer version of atdata: upgrade, or use another file)");
     }
     if (app == 0 && version == 0) {
       if (in_tx) {
@@ -459,6 +472,10 @@ struct Catalogue::Impl {
   class Transaction {
    public:
     Transaction(Impl& impl, const char* operation) : impl_(impl), operation_(operation) {
+      if (impl_.options.read_only) {
+        throw CatalogueError(operation_, "",
+                             (impl_.options.path + " was opened read-only (CatalogueOptions.read_only)"));
+      }
       impl_.begin.use().run(operation_);
     }
     void commit() {

@@ -185,6 +185,7 @@ int run_search(const std::vector<std::string>& args, std::ostream& out, std::ost
     q.limit = a.integer("--limit", 100, 1, 100'000);
     CatalogueOptions o;
     o.path = a.required("--db");
+    o.read_only = true;
     Catalogue catalogue = Catalogue::open(o);
     for (const auto& e : catalogue.search(q)) {
       if (a.flag("--json")) {

@@ -353,6 +353,7 @@ pid_t spawn_watch(const std::string& db, const std::string& log) {
 std::map<std::string, std::string> catalogue_of(const std::string& db, const std::string& did) {
   CatalogueOptions o;
   o.path = db;
+  o.read_only = true;
   Catalogue c = Catalogue::open(o);
   CatalogueQuery q;
   q.did = did;
@@ -400,6 +401,7 @@ TEST(DiscoveryPds, WatcherKilledDuringBulkPublishResumesWithNothingLostOrDoubled
         try {
           CatalogueOptions o;
           o.path = db;
+          o.read_only = true;
           if (Catalogue(o).cursor(PdsEnv::get().pds_url)) break;
         } catch (const Error&) {
         }

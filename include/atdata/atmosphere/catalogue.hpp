@@ -43,6 +43,10 @@ struct CatalogueOptions {
   // The SQLite file, created when missing. Empty: a private in-memory
   // catalogue (gone when the object is destroyed).
   std::string path;
+  // Open an existing file for queries only (`atdata search` beside a
+  // running `atdata watch`): never creates or changes it; apply() and
+  // set_cursor() throw CatalogueError. Needs a path.
+  bool read_only = false;
   // How long a write waits for another process's write to finish before
   // failing with CatalogueError ("database is locked").
   std::chrono::milliseconds busy_timeout{5000};
@@ -129,8 +133,9 @@ struct CatalogueQuery {
   std::optional<std::string> name;
   // Full text over name, description and tags (SQLite FTS5, unicode61
   // tokens, case- and diacritic-insensitive). Every whitespace-separated
-  // word must occur; each is matched as a quoted phrase, so FTS syntax
-  // (AND, OR, NEAR, quotes, *) in user input is taken literally.
+  // word must occur, the last one as a prefix ("dig" finds "digits"); each
+  // is matched as a quoted phrase, so FTS syntax (AND, OR, NEAR, quotes, *)
+  // in user input is taken literally.
   std::optional<std::string> text;
   std::size_t limit = 100;  // 0: no limit
 };
