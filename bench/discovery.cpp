@@ -222,7 +222,8 @@ int replay(const std::string& frames_path, const std::string& dids_path, std::ui
   std::uint64_t events = 0, rejected = 0, changes = 0;
   long rss_first = 0, rss_max = 0;
   const auto t0 = Clock::now();
-  asio::co_spawn(io, firehose.run(), asio::detached);
+  bool fh_done = false;
+  asio::co_spawn(io, firehose.run(), [&](std::exception_ptr) { fh_done = true; });
   run_blocking(io, [&]() -> asio::awaitable<void> {
     std::vector<atproto::RepoEvent> batch;
     batch.reserve(1024);
@@ -244,7 +245,8 @@ int replay(const std::string& frames_path, const std::string& dids_path, std::ui
   }());
   const double secs = seconds_since(t0);
   io.restart();
-  io.run_for(std::chrono::milliseconds(200));
+  while (!fh_done && io.run_one() != 0) {
+  }
   server.join();
 
   json::object r;
@@ -277,7 +279,8 @@ int latency(std::size_t n) {
   cfg.notification_capacity = 4096;
   cfg.backfill = false;
   atmosphere::Discovery discovery(*client, catalogue, cfg);
-  asio::co_spawn(io, discovery.run(), asio::detached);
+  bool finished = false;
+  asio::co_spawn(io, discovery.run(), [&](std::exception_ptr) { finished = true; });
   std::vector<double> ms;
   run_blocking(io, [&]() -> asio::awaitable<void> {
     asio::steady_timer t(io, std::chrono::milliseconds(500));  // subscribed
@@ -299,6 +302,11 @@ int latency(std::size_t n) {
     }
     discovery.cancel();
   }());
+  // run() must end before the objects it works on go away.
+  io.restart();
+  while (!finished && io.run_one() != 0) {
+  }
+  if (ms.empty()) throw std::runtime_error("no write was seen in the catalogue");
   std::sort(ms.begin(), ms.end());
   json::object r;
   r["bench"] = "discovery_latency";
