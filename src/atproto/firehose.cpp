@@ -36,6 +36,119 @@ bool collection_matches(const std::vector<std::string>& patterns, std::string_vi
   return false;
 }
 
+namespace {
+
+// A definite-length CBOR reader over a prefix that may end anywhere: every
+// step reports running out instead of reading past the end.
+struct PrefixReader {
+  std::span<const std::byte> b;
+  std::size_t at = 0;
+
+  bool head(unsigned& major, std::uint64_t& arg) {
+    if (at >= b.size()) return false;
+    const auto ib = static_cast<unsigned>(b[at++]);
+    major = ib >> 5;
+    const unsigned info = ib & 0x1f;
+    if (info < 24) {
+      arg = info;
+      return true;
+    }
+    if (info > 27) return false;  // indefinite lengths are not DAG-CBOR
+    const std::size_t n = std::size_t{1} << (info - 24);
+    if (b.size() - at < n) return false;
+    arg = 0;
+    for (std::size_t i = 0; i < n; ++i) arg = (arg << 8) | static_cast<unsigned>(b[at++]);
+    return true;
+  }
+  bool skip(int depth = 0) {
+    unsigned major = 0;
+    std::uint64_t arg = 0;
+    if (depth > 64 || !head(major, arg)) return false;
+    switch (major) {
+      case 2:
+      case 3:
+        if (b.size() - at < arg) return false;
+        at += static_cast<std::size_t>(arg);
+        return true;
+      case 4:
+        for (std::uint64_t i = 0; i < arg; ++i)
+          if (!skip(depth + 1)) return false;
+        return true;
+      case 5:
+        for (std::uint64_t i = 0; i < arg; ++i)
+          if (!skip(depth + 1) || !skip(depth + 1)) return false;
+        return true;
+      case 6:
+        return skip(depth + 1);
+      default:
+        return true;  // integers and simple values: the head was all
+    }
+  }
+  bool text(std::string_view& out) {
+    unsigned major = 0;
+    std::uint64_t arg = 0;
+    if (!head(major, arg) || major != 3 || b.size() - at < arg) return false;
+    out = std::string_view(reinterpret_cast<const char*>(b.data() + at), static_cast<std::size_t>(arg));
+    at += static_cast<std::size_t>(arg);
+    return true;
+  }
+};
+
+}  // namespace
+
+FramePeek peek_frame(std::span<const std::byte> prefix) noexcept {
+  FramePeek p;
+  PrefixReader r{prefix};
+  unsigned major = 0;
+  std::uint64_t n = 0;
+  if (!r.head(major, n) || major != 5) return p;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string_view key, value;
+    if (!r.text(key)) return p;
+    const std::size_t value_at = r.at;
+    if (key == "t" && r.text(value)) {
+      p.type = std::string(value);
+      continue;
+    }
+    r.at = value_at;
+    if (!r.skip()) return p;
+  }
+  if (!r.head(major, n) || major != 5) return p;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string_view key, value;
+    if (!r.text(key)) return p;
+    const std::size_t value_at = r.at;
+    std::uint64_t arg = 0;
+    if (key == "seq" && r.head(major, arg) && major == 0 && arg <= std::uint64_t(INT64_MAX)) {
+      p.seq = static_cast<std::int64_t>(arg);
+      continue;
+    }
+    r.at = value_at;
+    if ((key == "repo" || key == "did") && r.text(value)) {
+      p.did = std::string(value);
+      continue;
+    }
+    r.at = value_at;
+    if (!r.skip()) return p;
+  }
+  return p;
+}
+
+FrameOutcome FirehoseTranslator::oversized(std::span<const std::byte> prefix, std::size_t size,
+                                           std::optional<std::int64_t> after) const {
+  const FramePeek peek = peek_frame(prefix);
+  if (peek.seq && after && *peek.seq <= *after) {
+    FrameOutcome o;
+    o.kind = FrameOutcome::Kind::skip;
+    o.seq = peek.seq;
+    return o;
+  }
+  std::string what = "frame of " + std::to_string(size) + " bytes exceeds max_frame_bytes (" +
+                     std::to_string(max_frame_bytes_) + ")";
+  if (!peek.type.empty()) what = peek.type + " " + what;
+  return rejected(peek.seq, peek.did, "size", what + (peek.seq ? "" : "; its seq is not in the bytes read"));
+}
+
 FirehoseTranslator::FirehoseTranslator(std::string source, std::vector<std::string> collections, bool verify,
                                        VerifierOptions verifier, std::size_t max_frame_bytes)
     : source_(std::move(source)),
@@ -286,7 +399,9 @@ struct Firehose::Impl {
 
   // One frame: translated, its key fetched when needed (and refreshed once
   // when a cached key no longer verifies), then queued.
-  asio::awaitable<detail::FrameOutcome> process(std::span<const std::byte> frame) {
+  asio::awaitable<detail::FrameOutcome> process(const net::WebSocketMessage& m) {
+    const std::span<const std::byte> frame = m.data.span();
+    if (m.truncated) co_return translator.oversized(frame, m.size, last);
     const auto lookup = [this](std::string_view did) { return cached(did); };
     detail::FrameOutcome o = translator.translate(frame, lookup, last);
     bool fetched = false;
@@ -359,10 +474,10 @@ Firehose::Firehose(asio::any_io_executor ex, FirehoseConfig config, std::shared_
   }
   if (config.max_frame_bytes == 0) throw InvalidArgument("FirehoseConfig.max_frame_bytes must be >= 1");
   if (config.cursor && *config.cursor < 0) throw InvalidArgument("FirehoseConfig.cursor must be >= 0");
-  // Frames up to twice the limit are read and then rejected (reported, and
-  // the stream goes on); only larger ones cost the connection.
-  config.websocket.max_message_bytes =
-      std::max(config.websocket.max_message_bytes, 2 * config.max_frame_bytes);
+  // A larger frame is read only up to the limit (the rest is discarded),
+  // reported by the seq its first bytes name, and the stream goes on.
+  config.websocket.max_message_bytes = config.max_frame_bytes;
+  config.websocket.truncate_oversized = true;
   if (!identity && config.verify) {
     identity = std::make_shared<IdentityResolver>(std::make_shared<net::HttpClient>(ex));
   }
@@ -421,8 +536,8 @@ asio::awaitable<void> Firehose::run() {
           break;
         }
         ++s->stats.frames;
-        s->stats.bytes += m.data.size();
-        detail::FrameOutcome o = co_await s->process(m.data.span());
+        s->stats.bytes += m.size;
+        detail::FrameOutcome o = co_await s->process(m);
         using K = detail::FrameOutcome::Kind;
         if (o.kind == K::fatal) {
           fatal.emplace(s->cfg.host, o.error_name, o.message);

@@ -10,6 +10,8 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include <algorithm>
+#include <array>
+#include <limits>
 #include <optional>
 #include <variant>
 #include <vector>
@@ -51,6 +53,7 @@ struct WsCore : std::enable_shared_from_this<WsCore> {
   std::unique_ptr<ssl::context> tls_ctx;
   AnyWs ws;
   std::vector<std::byte> buf;
+  std::vector<std::byte> scratch;  // the discarded tail of an oversized message
   // Beast keeps a reference to the DynamicBuffer object for the read's life.
   std::optional<asio::dynamic_vector_buffer<std::byte, std::allocator<std::byte>>> dbuf;
 
@@ -83,7 +86,9 @@ struct WsCore : std::enable_shared_from_this<WsCore> {
         ping_done(e) {
     std::visit(
         [this](auto& w) {
-          w.read_message_max(opt.max_message_bytes);
+          // Truncating reads count bytes themselves (read()).
+          w.read_message_max(opt.truncate_oversized ? std::numeric_limits<std::size_t>::max()
+                                                    : opt.max_message_bytes);
           // Timeouts are ours (watchdog, write_timer); Beast's stay off.
           websocket::stream_base::timeout t;
           t.handshake_timeout = websocket::stream_base::none();
@@ -272,9 +277,41 @@ asio::awaitable<WebSocketMessage> WebSocket::read() {
   c->reading = true;
   c->read_started = std::chrono::steady_clock::now();
   c->arm_watchdog();
-  const std::size_t n = co_await std::visit(
-      [&](auto& w) { return w.async_read(*c->dbuf, asio::redirect_error(asio::use_awaitable, ec)); }, c->ws);
+  std::size_t n = 0;
+  if (!c->opt.truncate_oversized) {
+    n = co_await std::visit(
+        [&](auto& w) { return w.async_read(*c->dbuf, asio::redirect_error(asio::use_awaitable, ec)); },
+        c->ws);
+  } else {
+    // Piecewise: into the buffer up to the limit, the rest into scratch.
+    const std::size_t limit = std::max<std::size_t>(c->opt.max_message_bytes, 1);
+    bool done = false;
+    while (!ec && !done) {
+      const std::size_t room = limit - std::min(limit, n);
+      std::size_t got = 0;
+      if (room > 0) {
+        got = co_await std::visit(
+            [&](auto& w) {
+              return w.async_read_some(*c->dbuf, room, asio::redirect_error(asio::use_awaitable, ec));
+            },
+            c->ws);
+      } else {
+        if (c->scratch.empty()) c->scratch.resize(64 * 1024);
+        got = co_await std::visit(
+            [&](auto& w) {
+              return w.async_read_some(asio::buffer(c->scratch),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+            },
+            c->ws);
+        msg.truncated = true;
+      }
+      n += got;
+      c->last_rx = std::chrono::steady_clock::now();
+      done = std::visit([](auto& w) { return w.is_message_done(); }, c->ws);
+    }
+  }
   c->reading = false;
+  const std::size_t kept = c->dbuf->size();
   c->dbuf.reset();
   c->watchdog.cancel();
   if (!ec) {
@@ -282,7 +319,8 @@ asio::awaitable<WebSocketMessage> WebSocket::read() {
     ++c->messages;
     c->bytes += n;
     msg.binary = std::visit([](auto& w) { return w.got_binary(); }, c->ws);
-    c->buf.resize(n);
+    msg.size = n;
+    c->buf.resize(kept);
     msg.data = SharedBytes::adopt(std::move(c->buf));
     c->buf = {};
   } else if (ec == websocket::error::closed) {

@@ -11,7 +11,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <boost/json.hpp>
+
 #include <chrono>
+#include <deque>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -23,6 +27,7 @@
 #include "atdata/atproto/firehose.hpp"
 #include "atdata/error.hpp"
 #include "atproto/firehose_fixtures.hpp"
+#include "net/mock_server.hpp"
 #include "support/ws_server.hpp"
 
 namespace atdata::atproto {
@@ -220,6 +225,66 @@ TEST(FirehoseTranslate, BadFramesAreRejectedWithTheFailedCheck) {
       t.translate(error_frame("ConsumerTooSlow", "Stream consumer too slow"), fixture_lookup());
   EXPECT_EQ(slow.kind, FrameOutcome::Kind::reconnect);
   EXPECT_EQ(slow.event.info_name, "ConsumerTooSlow");
+}
+
+// A #commit whose blocks are `blocks` bytes of filler: far larger than any
+// limit under test, and undecodable past its first bytes.
+std::vector<std::byte> huge_commit(std::int64_t seq, std::size_t blocks) {
+  auto out = dag_cbor_encode(
+      DagCborValue::make_map({"op", "t"}, {DagCborValue::make_int(1), DagCborValue::make_text("#commit")}));
+  const std::vector<std::byte> filler(blocks, std::byte{0x5a});
+  // Keys in DAG-CBOR order (shortest first): seq and repo before blocks.
+  dag_cbor_encode(DagCborValue::make_map({"ops", "rev", "seq", "repo", "blocks"},
+                                         {DagCborValue::make_list({}), DagCborValue::make_text("3kabc"),
+                                          DagCborValue::make_int(seq), DagCborValue::make_text(kBob),
+                                          DagCborValue::make_bytes(filler)}),
+                  out);
+  return out;
+}
+
+TEST(FirehoseTranslate, PeekFindsTheSeqInAnyPrefixThatHoldsIt) {
+  for (std::size_t i = 0; i < frames().seq.size(); ++i) {
+    const auto& f = frames().seq[i];
+    const auto whole = detail::peek_frame(f);
+    ASSERT_EQ(whole.seq, static_cast<std::int64_t>(i + 1)) << "frame " << i;
+    EXPECT_FALSE(whole.did.empty());
+    EXPECT_FALSE(whole.type.empty());
+    // Every prefix: either the right seq or none, never a wrong one.
+    std::size_t shortest = f.size();
+    for (std::size_t n = 0; n <= f.size(); ++n) {
+      const auto p = detail::peek_frame(std::span(f).first(n));
+      if (p.seq) {
+        ASSERT_EQ(*p.seq, whole.seq) << "frame " << i << " prefix " << n;
+        shortest = std::min(shortest, n);
+      }
+    }
+    // The seq sits before the blocks, after the ops (~120 bytes each).
+    EXPECT_LT(shortest, 1024u) << "frame " << i;
+  }
+  const auto big = huge_commit(77, 1u << 20);
+  const auto p = detail::peek_frame(std::span(big).first(200));
+  EXPECT_EQ(p.seq, 77);
+  EXPECT_EQ(p.did, kBob);
+  EXPECT_EQ(p.type, "#commit");
+  EXPECT_FALSE(detail::peek_frame(error_frame("FutureCursor", "x")).seq);
+  // Garbage and hostile heads: no seq, no crash, no read past the end.
+  std::vector<std::byte> deep(5000, std::byte{0x81});  // nested one-element lists
+  EXPECT_FALSE(detail::peek_frame(deep).seq);
+  const std::vector<std::byte> long_text{std::byte{0xa1}, std::byte{0x7b}, std::byte{0xff}, std::byte{0xff},
+                                         std::byte{0xff}, std::byte{0xff}, std::byte{0xff}, std::byte{0xff},
+                                         std::byte{0xff}, std::byte{0xff}};
+  EXPECT_FALSE(detail::peek_frame(long_text).seq);
+
+  const FirehoseTranslator t = translator();
+  const FrameOutcome o = t.oversized(std::span(big).first(4096), big.size());
+  EXPECT_EQ(o.kind, FrameOutcome::Kind::deliver);
+  EXPECT_EQ(o.event.kind, RepoEvent::Kind::rejected);
+  EXPECT_EQ(o.event.error_check, "size");
+  EXPECT_EQ(o.seq, 77);
+  EXPECT_EQ(o.event.cursor, 77);
+  EXPECT_EQ(o.event.did, kBob);
+  EXPECT_NE(o.event.message.find(std::to_string(big.size())), std::string::npos) << o.event.message;
+  EXPECT_EQ(t.oversized(std::span(big).first(4096), big.size(), 77).kind, FrameOutcome::Kind::skip);
 }
 
 // ---- the run loop ------------------------------------------------------------------
@@ -430,6 +495,120 @@ TEST(FirehoseRun, BadFramesAreReportedNotAppliedAndTheStreamGoesOn) {
   EXPECT_EQ(r.got[6].cursor, 24);
   for (std::size_t i = 1; i < 6; ++i) EXPECT_TRUE(r.got[i].changes.empty());
   EXPECT_EQ(server.connections(), 1u) << "bad frames must not cost the connection";
+}
+
+// A frame far over max_frame_bytes is read only up to the limit, reported
+// with its seq, and skipped: the connection stays up, and a reconnect after
+// it resumes past it instead of being sent it again and again.
+TEST(FirehoseRun, OversizedFrameIsReportedBySeqAndNeverResent) {
+  Rig r;
+  const auto big = huge_commit(13, 4u << 20);
+  WsServer server(r.io, [&](WsServerConnection& c) -> asio::awaitable<void> {
+    const std::int64_t cursor = cursor_of(c.target());
+    for (std::size_t i = 0; i < frames().seq.size(); ++i) {
+      const auto seq = static_cast<std::int64_t>(i + 1);
+      if (seq <= cursor) continue;
+      co_await c.send_binary(seq == 13 ? big : frames().seq[i]);
+      if (seq == 13 && c.index() == 0) {
+        c.drop(false);  // a FIN right after the big one: the resume must be past it
+        co_return;
+      }
+    }
+    co_await c.wait_closed();
+  });
+  auto cfg = r.config(server.url());
+  cfg.max_frame_bytes = 256 * 1024;  // the captured frames are below 150 KB
+  auto f = r.firehose(cfg);
+  EXPECT_FALSE(r.run(*f, 24));
+  EXPECT_EQ(r.seqs(), iota(1, 24));
+  ASSERT_GE(r.got.size(), 13u);
+  const RepoEvent& e = r.got[12];
+  EXPECT_EQ(e.kind, RepoEvent::Kind::rejected);
+  EXPECT_EQ(e.error_check, "size");
+  EXPECT_EQ(e.did, kBob);
+  EXPECT_EQ(f->stats().rejected, 1u);
+  ASSERT_GE(server.targets().size(), 2u);
+  EXPECT_EQ(cursor_of(server.targets().at(1)), 13);
+  EXPECT_GE(f->stats().bytes, big.size());
+}
+
+// The DID document of `did` from the fixtures; with `key_of` set, carrying
+// that account's signing key instead of its own (a key that rotated since).
+std::string did_document(const std::string& did, const std::string& key_of = {}) {
+  std::ifstream f(test::firehose_dir() / "dids.json");
+  const auto dids = boost::json::parse(std::string((std::istreambuf_iterator<char>(f)), {}));
+  boost::json::object doc = dids.at(did).at("didDoc").as_object();
+  if (!key_of.empty()) {
+    doc["verificationMethod"] = dids.at(key_of).at("didDoc").at("verificationMethod");
+    for (auto& vm : doc["verificationMethod"].as_array()) vm.as_object()["controller"] = did;
+  }
+  const std::string body = boost::json::serialize(doc);
+  return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+std::vector<std::byte> renumbered(const std::vector<std::byte>& frame, std::int64_t seq) {
+  return test::with_field(frame, "seq", DagCborValue::make_int(seq));
+}
+
+// Keys from a (scripted) PLC directory. A key that fails right after it was
+// fetched is not fetched again (the commit is rejected); a cached key that
+// fails is refreshed once (it may have rotated); an #identity event drops it.
+struct PlcRig : Rig {
+  test::ScriptedServer plc;
+  std::vector<std::vector<std::byte>> script;
+  std::unique_ptr<WsServer> server;
+  std::unique_ptr<Firehose> f;
+  PlcRig(std::deque<std::string> documents, std::vector<std::vector<std::byte>> frames_to_send)
+      : plc(io, std::move(documents)), script(std::move(frames_to_send)) {
+    server = std::make_unique<WsServer>(io, [this](WsServerConnection& c) -> asio::awaitable<void> {
+      for (const auto& frame : script) co_await c.send_binary(frame);
+      co_await c.wait_closed();
+    });
+    IdentityOptions o;
+    o.plc_url = plc.base();
+    auto identity =
+        std::make_shared<IdentityResolver>(std::make_shared<net::HttpClient>(io.get_executor()), o);
+    f = std::make_unique<Firehose>(io.get_executor(), config(server->url()), queue, identity);
+  }
+};
+
+TEST(FirehoseRun, KeysComeFromThePlcAreRefreshedOnceAndDroppedOnIdentity) {
+  PlcRig r({did_document(kBob, kAlice), did_document(kBob), did_document(kBob)},
+           {frames().seq[18],                    // seq 19 #sync: fetch 1 (stale), fails, not fetched again
+            frames().seq[20],                    // seq 21: the cached key fails, fetch 2 (fresh) verifies
+            frames().seq[21],                    // seq 22: cached
+            renumbered(frames().seq[19], 23),    // #identity bob: the key is dropped
+            renumbered(frames().seq[22], 24)});  // fetch 3
+  EXPECT_FALSE(r.run(*r.f, 5));
+  const std::vector<std::int64_t> want{19, 21, 22, 23, 24};
+  EXPECT_EQ(r.seqs(), want);
+  ASSERT_EQ(r.got.size(), 5u);
+  EXPECT_EQ(r.got[0].kind, RepoEvent::Kind::rejected);
+  EXPECT_EQ(r.got[0].error_check, "signature");
+  for (std::size_t i = 1; i < 5; ++i)
+    EXPECT_NE(r.got[i].kind, RepoEvent::Kind::rejected) << r.got[i].cursor << ": " << r.got[i].message;
+  EXPECT_EQ(r.got[3].kind, RepoEvent::Kind::identity);
+  EXPECT_EQ(r.got[4].changes.size(), 1u);
+  ASSERT_EQ(r.plc.seen.size(), 3u);
+  for (const auto& req : r.plc.seen) EXPECT_NE(req.head.find(kBob), std::string::npos) << req.head;
+  EXPECT_EQ(r.f->stats().key_lookups, 3u);
+  EXPECT_EQ(r.f->stats().verified, 3u);
+}
+
+// A key that still does not verify after the one refresh: the commit is
+// rejected (check "signature") and the directory is not asked again.
+TEST(FirehoseRun, AKeyThatStaysWrongRejectsTheCommitAfterOneRefresh) {
+  PlcRig r({did_document(kBob, kAlice), did_document(kBob, kAlice), did_document(kBob)},
+           {frames().seq[18], frames().seq[20]});
+  EXPECT_FALSE(r.run(*r.f, 2));
+  ASSERT_EQ(r.got.size(), 2u);
+  for (const auto& e : r.got) {
+    EXPECT_EQ(e.kind, RepoEvent::Kind::rejected);
+    EXPECT_EQ(e.error_check, "signature");
+  }
+  EXPECT_EQ(r.got[1].cursor, 21);
+  EXPECT_EQ(r.plc.seen.size(), 2u);
 }
 
 TEST(FirehoseRun, SilentHostHitsTheReadTimeoutAndIsReconnected) {

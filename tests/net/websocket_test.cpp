@@ -132,6 +132,41 @@ TEST_F(WebSocketTest, MessageOverLimitFailsAndClosesConnection) {
   EXPECT_TRUE(run_until(ioc, [&] { return server_saw_end; }));
 }
 
+TEST_F(WebSocketTest, TruncatedOversizedMessageKeepsThePrefixAndTheConnection) {
+  // Several WebSocket frames per message too: the count spans them.
+  const std::string big = [] {
+    std::string b(3u << 20, '\0');
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<char>('a' + i % 26);
+    return b;
+  }();
+  WsServer srv(ioc, [&](WsServerConnection& c) -> asio::awaitable<void> {
+    co_await c.send_binary(big);
+    co_await c.send_text("after");
+    co_await c.send_binary(std::string(1024, 'y'));  // exactly the limit: whole
+    co_await c.wait_closed();
+  });
+  WebSocketOptions o = fast();
+  o.max_message_bytes = 1024;
+  o.truncate_oversized = true;
+  run_io(ioc, [&]() -> asio::awaitable<void> {
+    WebSocket ws = co_await WebSocket::connect(ioc.get_executor(), srv.url(), o);
+    WebSocketMessage m = co_await ws.read();
+    EXPECT_TRUE(m.truncated);
+    EXPECT_EQ(m.size, big.size());
+    EXPECT_TRUE(m.data.as_string_view() == std::string_view(big).substr(0, 1024));
+    WebSocketMessage next = co_await ws.read();
+    EXPECT_FALSE(next.truncated);
+    EXPECT_EQ(next.size, 5u);
+    EXPECT_TRUE(next.data.as_string_view() == "after");
+    WebSocketMessage exact = co_await ws.read();
+    EXPECT_FALSE(exact.truncated);
+    EXPECT_EQ(exact.data.size(), 1024u);
+    EXPECT_TRUE(ws.is_open());
+    EXPECT_EQ(ws.bytes_read(), big.size() + 5 + 1024);
+    co_await ws.close();
+  }());
+}
+
 TEST_F(WebSocketTest, ReadTimeoutWhenServerSilent) {
   WsServer srv(ioc, [](WsServerConnection& c) -> asio::awaitable<void> { co_await c.wait_closed(); });
   WebSocketOptions o = fast();

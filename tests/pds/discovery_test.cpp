@@ -20,6 +20,7 @@
 #include <set>
 #include <thread>
 
+#include "atdata/atmosphere/backfill.hpp"
 #include "atdata/atmosphere/bulk.hpp"
 #include "atdata/atmosphere/catalogue.hpp"
 #include "atdata/atmosphere/discovery.hpp"
@@ -118,6 +119,52 @@ std::vector<DatasetRecord> numbered_records(const std::string& stem, const std::
   return records;
 }
 
+// When each record's event left the PDS, as a trusting firehose beside the
+// watcher sees it. The official PDS polls its own event log with a backoff that
+// grows to 1 s while it is idle, so the time from a write returning to its frame
+// is the server's; the watcher answers for the time from the frame on.
+struct FrameClock {
+  std::shared_ptr<atproto::RepoEventQueue> queue;
+  std::unique_ptr<atproto::Firehose> firehose;
+  std::map<std::string, Clock::time_point> seen;  // at:// URI -> first event
+  bool connected = false;
+  int running = 2;
+
+  explicit FrameClock(Account& acct) {
+    auto ex = acct.io.get_executor();
+    queue = std::make_shared<atproto::RepoEventQueue>(ex, 256);
+    atproto::FirehoseConfig fc;
+    fc.host = PdsEnv::get().pds_url;
+    fc.verify = false;
+    fc.on_status = [this](const atproto::FirehoseStatus& s) {
+      if (s.kind == atproto::FirehoseStatus::Kind::connected) connected = true;
+    };
+    std::shared_ptr<atproto::IdentityResolver> identity(std::shared_ptr<void>(), &acct.client.identity());
+    firehose = std::make_unique<atproto::Firehose>(ex, fc, queue, identity);
+    asio::co_spawn(ex, firehose->run(), [this](std::exception_ptr) { --running; });
+    asio::co_spawn(ex, drain(), [this](std::exception_ptr) { --running; });
+  }
+  asio::awaitable<void> drain() {
+    while (auto ev = co_await queue->pop()) {
+      const auto now = Clock::now();
+      for (const auto& c : ev->changes) {
+        seen.emplace("at://" + ev->did + "/" + c.collection + "/" + c.rkey, now);
+      }
+    }
+  }
+  std::optional<Clock::time_point> when(const AtUri& uri) const {
+    auto it = seen.find(uri.str());
+    if (it == seen.end()) return std::nullopt;
+    return it->second;
+  }
+  void stop(asio::io_context& io) {
+    firehose->cancel();
+    queue->close();
+    run_until(
+        io, [&] { return running == 0; }, 10s);
+  }
+};
+
 DiscoveryConfig live_config() {
   DiscoveryConfig cfg;
   cfg.hosts.push_back(PdsEnv::get().pds_url);
@@ -131,14 +178,24 @@ TEST(DiscoveryPds, PublishedSchemaDatasetAndLensAppearWithinOneSecond) {
   cfg.repos.push_back(alice.client.did());  // filled before subscribing: the timings are the live path's
   Watcher w(alice, cfg);
   ASSERT_TRUE(w.wait_connected()) << "firehose did not connect";
+  FrameClock frames(alice);
+  ASSERT_TRUE(run_until(
+      alice.io, [&] { return frames.connected; }, 10s));
 
   const auto wait_for = [&](const AtUri& uri) {
-    const auto t0 = Clock::now();
+    const auto written = Clock::now();
     const bool ok = run_until(
         alice.io, [&] { return w.catalogue.get(uri).has_value(); }, 5s);
-    const auto dt = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+    const auto in_catalogue = Clock::now();
     EXPECT_TRUE(ok) << uri.str() << " not in the catalogue";
-    EXPECT_LT(dt, 1000ms) << uri.str();
+    // The observer may be a poll behind the watcher: give it a moment.
+    run_until(
+        alice.io, [&] { return frames.when(uri).has_value(); }, 2s);
+    const auto sent = frames.when(uri).value_or(written);
+    const auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d); };
+    const auto ours = sent < in_catalogue ? ms(in_catalogue - sent) : 0ms;
+    EXPECT_LT(ours, 1000ms) << uri.str() << ": " << ms(in_catalogue - written).count()
+                            << " ms after the write, " << ms(sent - written).count() << " ms of it the PDS's";
     return w.catalogue.get(uri);
   };
   const auto same_as_get_record = [&](const AtUri& uri, const std::optional<CatalogueEntry>& e) {
@@ -186,6 +243,7 @@ TEST(DiscoveryPds, PublishedSchemaDatasetAndLensAppearWithinOneSecond) {
   EXPECT_TRUE(std::any_of(hits.begin(), hits.end(), [&](const auto& h) { return h.uri == entry.uri(); }));
   EXPECT_EQ(w.discovery->stats().rejected, 0u);
   EXPECT_FALSE(w.error);
+  frames.stop(alice.io);
 }
 
 // The firehose alone behind a relay that cuts the TCP connection several
@@ -282,41 +340,58 @@ TEST(DiscoveryPds, ConnectionDropsDuringBulkPublishLoseAndRepeatNothing) {
 }
 
 TEST(DiscoveryPds, CursorZeroReplaysTheHistoryAndAFutureCursorIsAnError) {
-  Account alice("alice");
-  // A marker written before the watcher starts: the replay must reach it.
-  AtmosphereIndex index(alice.client);
+  // dave is written by this test alone, so the replayed catalogue must equal
+  // his repository exactly: creates, an update and a delete, then a marker.
+  Account dave("dave");
+  SchemaPublisher sp(dave.client);
+  AtUri schema = dave.run(sp.publish<FeatureSample>(SchemaPublishOptions().with_name("ReplaySample")));
+  AtmosphereIndex index(dave.client);
   std::vector<std::string> urls{"https://example.com/replay.tar"};
-  auto marker = alice.run(index.insert_dataset_urls(
-      urls, DatasetPublishOptions("replay-marker")
-                .with_schema_ref("at://did:plc:abc123/ac.foundation.dataset.sampleSchema/3lc2q7xyzab2k")));
+  const auto publish = [&](const char* name) {
+    return dave.run(
+        index.insert_dataset_urls(urls, DatasetPublishOptions(name).with_schema_ref(schema.str())));
+  };
+  auto kept = publish("replay-kept");
+  auto renamed = publish("replay-before-rename");
+  auto deleted = publish("replay-deleted");
+  DatasetRecord update = renamed.record();
+  update.name = "replay-renamed";
+  dave.run(dave.client.put_record(std::string(nsid::kDatasetRecord), renamed.uri().rkey, update.to_record()));
+  dave.run(dave.client.delete_record(std::string(nsid::kDatasetRecord), deleted.uri().rkey));
+  LensPublisher lp(dave.client);
+  AtUri lens = dave.run(lp.publish(
+      LensPublishOptions("replay-lens", schema, schema)
+          .with_getter_code(CodeReference("https://github.com/org/repo", "abc123def456", "lenses:get"))
+          .with_putter_code(CodeReference("https://github.com/org/repo", "abc123def456", "lenses:put"))));
+  auto marker = publish("replay-marker");
+
   auto cfg = live_config();
   cfg.cursor = 0;
   cfg.backfill = false;
   {
-    Watcher w(alice, cfg);
+    Watcher w(dave, cfg);
     ASSERT_TRUE(run_until(
-        alice.io, [&] { return w.catalogue.get(marker.uri()).has_value(); }, 60s));
-    // Everything alice holds now was created (and not deleted) in the history.
+        dave.io, [&] { return w.catalogue.get(marker.uri()).has_value(); }, 60s));
     CatalogueQuery q;
-    q.did = alice.client.did();
-    q.limit = 1'000'000;
+    q.did = dave.client.did();
     std::map<std::string, std::string> got;
     for (const auto& e : w.catalogue.search(q)) got[e.uri.str()] = e.cid;
     std::map<std::string, std::string> want;
     for (auto coll : {nsid::kSampleSchema, nsid::kDatasetRecord, nsid::kLens}) {
-      for (const auto& [uri, cid] : list_uris(alice, coll)) want[uri] = cid;
+      for (const auto& [uri, cid] : list_uris(dave, coll)) want[uri] = cid;
     }
-    // The replay may have run ahead of the listing: compare what both hold.
-    for (const auto& [uri, cid] : want) {
-      auto it = got.find(uri);
-      ASSERT_NE(it, got.end()) << uri << " missing after cursor=0";
-      EXPECT_EQ(it->second, cid) << uri;
-    }
+    EXPECT_EQ(want.size(), 5u);
+    EXPECT_EQ(got, want);
+    ASSERT_TRUE(w.catalogue.get(renamed.uri()));
+    EXPECT_EQ(w.catalogue.get(renamed.uri())->name, "replay-renamed");
+    EXPECT_FALSE(w.catalogue.get(deleted.uri()));
+    EXPECT_TRUE(w.catalogue.get(lens));
+    EXPECT_TRUE(w.catalogue.get(kept.uri()));
   }
   cfg.cursor = 1'000'000'000'000;
-  Watcher future(alice, cfg);
+  Watcher future(dave, cfg);
   ASSERT_TRUE(run_until(
-      alice.io, [&] { return future.finished; }, 10s));
+      dave.io, [&] { return future.finished; }, 10s));
   ASSERT_TRUE(future.error);
   try {
     std::rethrow_exception(future.error);
@@ -324,6 +399,60 @@ TEST(DiscoveryPds, CursorZeroReplaysTheHistoryAndAFutureCursorIsAnError) {
     EXPECT_EQ(e.error_name(), "FutureCursor");
     EXPECT_NE(std::string(e.what()).find("FutureCursor"), std::string::npos) << e.what();
   }
+}
+
+// Both backfill methods read the same records from a repository: listRecords
+// trusting the PDS, getRepo verified block by block and by signature.
+TEST(DiscoveryPds, GetRepoAndListRecordsBackfillTheSameRecords) {
+  Account erin("erin");  // written by this test alone
+  SchemaPublisher sp(erin.client);
+  AtUri schema = erin.run(sp.publish<FeatureSample>(SchemaPublishOptions().with_name("BackfillSample")));
+  AtmosphereIndex index(erin.client);
+  std::vector<std::string> urls{"https://example.com/backfill.tar"};
+  for (const char* name : {"backfill-a", "backfill-b", "backfill-c"}) {
+    erin.run(index.insert_dataset_urls(urls, DatasetPublishOptions(name).with_schema_ref(schema.str())));
+  }
+  LensPublisher lp(erin.client);
+  AtUri lens = erin.run(lp.publish(
+      LensPublishOptions("backfill-lens", schema, schema)
+          .with_getter_code(CodeReference("https://github.com/org/repo", "abc123def456", "lenses:get"))
+          .with_putter_code(CodeReference("https://github.com/org/repo", "abc123def456", "lenses:put"))));
+  // Not a dataset collection: neither method may return it.
+  boost::json::object note{{"$type", "app.example.note"}, {"text", "not a dataset"}};
+  atproto::CreateRecordOptions no_validate;
+  no_validate.validate = false;
+  erin.run(erin.client.create_record("app.example.note", note, no_validate));
+
+  const auto as_map = [](const std::vector<atproto::RecordChange>& v) {
+    std::map<std::string, std::pair<std::string, boost::json::object>> m;
+    for (const auto& c : v) m[c.collection + "/" + c.rkey] = {c.cid, c.record};
+    return m;
+  };
+  auto listed = erin.run(fetch_repo_records(erin.client, erin.client.did(), BackfillMethod::list_records));
+  auto exported = erin.run(fetch_repo_records(erin.client, erin.client.did(), BackfillMethod::get_repo));
+  const auto a = as_map(listed), b = as_map(exported);
+  EXPECT_EQ(a.size(), 5u);
+  EXPECT_EQ(a, b);
+  for (const auto& [path, v] : a) EXPECT_TRUE(is_dataset_collection(path.substr(0, path.find('/')))) << path;
+  ASSERT_TRUE(a.count(std::string(nsid::kLens) + "/" + lens.rkey));
+  auto rec = erin.run(erin.client.get_record(lens.authority, lens.collection, lens.rkey));
+  EXPECT_EQ(a.at(std::string(nsid::kLens) + "/" + lens.rkey).first, rec.cid);
+  EXPECT_EQ(boost::json::value(a.at(std::string(nsid::kLens) + "/" + lens.rkey).second), rec.value);
+
+  // Discovery filling a named repository with getRepo: the same catalogue.
+  auto cfg = live_config();
+  cfg.repos.push_back(erin.client.did());
+  cfg.backfill_method = BackfillMethod::get_repo;
+  Watcher w(erin, cfg);
+  CatalogueQuery q;
+  q.did = erin.client.did();
+  ASSERT_TRUE(run_until(
+      erin.io, [&] { return w.catalogue.search(q).size() >= a.size(); }, 10s));
+  std::map<std::string, std::string> got;
+  for (const auto& e : w.catalogue.search(q)) got[e.uri.collection + "/" + e.uri.rkey] = e.cid;
+  std::map<std::string, std::string> want;
+  for (const auto& [path, v] : a) want[path] = v.first;
+  EXPECT_EQ(got, want);
 }
 
 // `atdata watch --db` killed with SIGKILL during a bulk publish and started

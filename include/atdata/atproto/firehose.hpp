@@ -73,9 +73,12 @@ struct FirehoseConfig {
   std::chrono::milliseconds reconnect_initial{250};
   std::chrono::milliseconds reconnect_max{30'000};
   double reconnect_jitter = 0.5;  // each delay is drawn from [d*(1-j), d]
-  // Frames larger than this are rejected (and the connection reset).
+  // A larger frame is read only this far (the rest is discarded unbuffered)
+  // and queued as a rejected event (check "size") with the seq its first
+  // bytes name, so the cursor moves past it; the connection stays up.
   std::size_t max_frame_bytes = 8u << 20;
-  // Ping every 30 s, read deadline 60 s, TLS, connect timeouts.
+  // Ping every 30 s, read deadline 60 s, TLS, connect timeouts
+  // (max_message_bytes and truncate_oversized are set from max_frame_bytes).
   net::WebSocketOptions websocket;
   VerifierOptions verifier;
   // Keys cached at most (then the cache is cleared and refilled).

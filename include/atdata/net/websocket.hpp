@@ -49,8 +49,16 @@ struct WebSocketOptions {
   // Each write (send(), ping(), close()).
   std::chrono::milliseconds write_timeout{30'000};
   // Larger messages fail the read with NetworkError (and close the
-  // connection with 1009 "message too big") before they are buffered whole.
+  // connection with 1009 "message too big") before they are buffered whole,
+  // unless truncate_oversized is set.
   std::size_t max_message_bytes = 8u << 20;
+  // With this set, a larger message does not cost the connection: read()
+  // returns its first max_message_bytes bytes with `truncated` true and
+  // `size` its full length, and reads the rest into a small scratch buffer
+  // that is thrown away, so memory stays bounded. For streams whose messages
+  // name themselves in their first bytes (an event stream's sequence
+  // number), so the reader can report and skip one.
+  bool truncate_oversized = false;
   // permessage-deflate is not offered: ATProto streams carry CBOR/zstd.
   std::string user_agent = "atdata-cpp/0.1";
   HttpHeaders headers;  // extra upgrade-request headers
@@ -68,6 +76,10 @@ struct WebSocketMessage {
   bool closed = false;
   std::uint16_t close_code = 0;
   std::string close_reason;
+  // Only with WebSocketOptions::truncate_oversized: data holds the first
+  // max_message_bytes bytes of a message of `size` bytes.
+  bool truncated = false;
+  std::size_t size = 0;  // the message's length (data.size() unless truncated)
 };
 
 class WebSocket {

@@ -36,6 +36,16 @@ struct FrameOutcome {
   std::string error_name, message;
 };
 
+// What the first bytes of a frame say about it: enough to report and skip a
+// frame too large to read whole. DAG-CBOR sorts map keys shortest first, so
+// an event body's `seq` (and `repo` / `did`) come before its blocks.
+struct FramePeek {
+  std::string type;                 // header `t` ("#commit"); empty when not reached
+  std::optional<std::int64_t> seq;  // absent when not within the prefix
+  std::string did;                  // `repo` of a commit, `did` of the others
+};
+FramePeek peek_frame(std::span<const std::byte> prefix) noexcept;
+
 class FirehoseTranslator {
  public:
   using KeyLookup = std::function<const PublicKey*(std::string_view did)>;
@@ -46,6 +56,11 @@ class FirehoseTranslator {
   // A frame whose seq is at or before `after` (one already queued, resent
   // after a reconnect) is skipped before any verification.
   FrameOutcome translate(std::span<const std::byte> frame, const KeyLookup& key,
+                         std::optional<std::int64_t> after = std::nullopt) const;
+  // A frame of `size` bytes of which only `prefix` was read (the rest was
+  // discarded): rejected with check "size" and the seq it names, so the
+  // cursor moves past it; skipped like translate() when at or before `after`.
+  FrameOutcome oversized(std::span<const std::byte> prefix, std::size_t size,
                          std::optional<std::int64_t> after = std::nullopt) const;
   const std::string& source() const noexcept { return source_; }
 
