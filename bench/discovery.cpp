@@ -221,13 +221,17 @@ int replay(const std::string& frames_path, const std::string& dids_path, std::ui
   const std::int64_t last = 65536 + static_cast<std::int64_t>(total) - 1;
   std::uint64_t events = 0, rejected = 0, changes = 0;
   long rss_first = 0, rss_max = 0;
+  double mean_batch = 0;
   const auto t0 = Clock::now();
   bool fh_done = false;
   asio::co_spawn(io, firehose.run(), [&](std::exception_ptr) { fh_done = true; });
   run_blocking(io, [&]() -> asio::awaitable<void> {
     std::vector<atproto::RepoEvent> batch;
     batch.reserve(1024);
-    while (co_await queue->pop_batch(batch, 1024)) {
+    atmosphere::DiscoveryConfig defaults;  // the batching Discovery uses
+    std::uint64_t transactions = 0;
+    while (co_await queue->pop_batch(batch, defaults.batch_max, defaults.batch_linger)) {
+      ++transactions;
       for (const auto& e : batch) {
         rejected += e.kind == atproto::RepoEvent::Kind::rejected;
         changes += e.changes.size();
@@ -237,11 +241,12 @@ int replay(const std::string& frames_path, const std::string& dids_path, std::ui
       const bool done = batch.back().cursor >= last;
       batch.clear();
       if (events >= 100'000 && rss_first == 0) rss_first = rss_kb();
-      rss_max = std::max(rss_max, rss_kb());
+      if (transactions % 64 == 0) rss_max = std::max(rss_max, rss_kb());
       if (done) break;
     }
     firehose.cancel();
     queue->close();
+    mean_batch = static_cast<double>(events) / static_cast<double>(std::max<std::uint64_t>(transactions, 1));
   }());
   const double secs = seconds_since(t0);
   io.restart();
@@ -263,7 +268,8 @@ int replay(const std::string& frames_path, const std::string& dids_path, std::ui
   r["events_per_s"] = static_cast<double>(events) / secs;
   r["stored_cursor"] = catalogue.cursor(fc.host).value_or(-1);
   r["rss_kb_after_100k"] = rss_first;
-  r["rss_kb_max"] = rss_max;
+  r["rss_kb_max"] = std::max(rss_max, rss_kb());
+  r["events_per_transaction"] = mean_batch;
   std::cout << json::serialize(r) << std::endl;
   return rejected == 0 && catalogue.cursor(fc.host) == last ? 0 : 1;
 }

@@ -224,7 +224,7 @@ struct Discovery::Impl : std::enable_shared_from_this<Discovery::Impl> {
     batch.reserve(cfg.batch_max);
     for (;;) {
       batch.clear();
-      const std::size_t n = co_await queue->pop_batch(batch, cfg.batch_max);
+      const std::size_t n = co_await queue->pop_batch(batch, cfg.batch_max, cfg.batch_linger);
       if (n == 0) break;
       co_await apply_batch(batch);
     }

@@ -1,6 +1,8 @@
 #include "atdata/atproto/event_queue.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <deque>
 
@@ -75,17 +77,35 @@ asio::awaitable<std::optional<RepoEvent>> RepoEventQueue::pop() {
   co_return e;
 }
 
-asio::awaitable<std::size_t> RepoEventQueue::pop_batch(std::vector<RepoEvent>& out, std::size_t max) {
+asio::awaitable<std::size_t> RepoEventQueue::pop_batch(std::vector<RepoEvent>& out, std::size_t max,
+                                                       std::chrono::microseconds linger) {
   Impl& q = *impl_;
   if (max == 0) co_return 0;
   while (q.items.empty() && !q.closed) co_await Impl::wait(q.not_empty);
   std::size_t n = 0;
-  while (n < max && !q.items.empty()) {
-    out.push_back(std::move(q.items.front()));
-    q.items.pop_front();
-    ++n;
+  const auto take = [&] {
+    std::size_t moved = 0;
+    while (n < max && !q.items.empty()) {
+      out.push_back(std::move(q.items.front()));
+      q.items.pop_front();
+      ++n;
+      ++moved;
+    }
+    if (moved) q.not_full.notify();  // producers waiting on a full queue go on meanwhile
+    return moved;
+  };
+  take();
+  if (linger.count() > 0 && n > 0) {
+    // Three empty yields in a row: the producers are waiting for the
+    // network (or gone), so the batch is as large as it will get soon.
+    constexpr int kIdleYields = 3;
+    const auto until = std::chrono::steady_clock::now() + linger;
+    int idle = 0;
+    while (n < max && !q.closed && idle < kIdleYields && std::chrono::steady_clock::now() < until) {
+      co_await asio::post(q.ex, asio::use_awaitable);
+      idle = take() ? 0 : idle + 1;
+    }
   }
-  if (n) q.not_full.notify();
   co_return n;
 }
 

@@ -13,12 +13,12 @@
 #include <array>
 #include <limits>
 #include <optional>
-#include <variant>
 #include <vector>
 
 #include "atdata/error.hpp"
 #include "atdata/net/url.hpp"
 #include "net/detail/connect.hpp"
+#include "net/detail/erased_stream.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -32,14 +32,8 @@ namespace detail {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using PlainWs = websocket::stream<beast::tcp_stream>;
-using TlsWs = websocket::stream<TlsStream>;
-using AnyWs = std::variant<PlainWs, TlsWs>;
-
-AnyWs make_ws(AnyStream s) {
-  if (s.index() == 0) return AnyWs(std::in_place_index<0>, std::move(std::get<0>(s)));
-  return AnyWs(std::in_place_index<1>, std::move(std::get<1>(s)));
-}
+// One instantiation of Beast's WebSocket for both transports.
+using Ws = websocket::stream<ErasedStream>;
 
 }  // namespace
 
@@ -51,7 +45,7 @@ struct WsCore : std::enable_shared_from_this<WsCore> {
   WebSocketOptions opt;
   // Declared before `ws`: the TLS stream refers to it.
   std::unique_ptr<ssl::context> tls_ctx;
-  AnyWs ws;
+  Ws ws;
   std::vector<std::byte> buf;
   std::vector<std::byte> scratch;  // the discarded tail of an oversized message
   // Beast keeps a reference to the DynamicBuffer object for the read's life.
@@ -71,6 +65,7 @@ struct WsCore : std::enable_shared_from_this<WsCore> {
   bool closing = false;
   bool aborted = false;
   bool read_timed_out = false;
+  bool watchdog_armed = false;
   bool write_timed_out = false;
   std::uint64_t messages = 0, bytes = 0;
 
@@ -80,35 +75,29 @@ struct WsCore : std::enable_shared_from_this<WsCore> {
         url(std::move(u)),
         opt(std::move(o)),
         tls_ctx(std::move(ctx)),
-        ws(make_ws(std::move(s))),
+        ws(ErasedStream(std::move(s))),
         watchdog(e),
         write_timer(e),
         ping_done(e) {
-    std::visit(
-        [this](auto& w) {
-          // Truncating reads count bytes themselves (read()).
-          w.read_message_max(opt.truncate_oversized ? std::numeric_limits<std::size_t>::max()
-                                                    : opt.max_message_bytes);
-          // Timeouts are ours (watchdog, write_timer); Beast's stay off.
-          websocket::stream_base::timeout t;
-          t.handshake_timeout = websocket::stream_base::none();
-          t.idle_timeout = websocket::stream_base::none();
-          t.keep_alive_pings = false;
-          w.set_option(t);
-          w.control_callback([this](websocket::frame_type, beast::string_view) { last_rx = Clock::now(); });
-          std::string ua = opt.user_agent;
-          HttpHeaders extra = opt.headers;
-          w.set_option(websocket::stream_base::decorator([ua, extra](websocket::request_type& req) {
-            if (!ua.empty()) req.set(beast::http::field::user_agent, ua);
-            for (const auto& [name, value] : extra) req.set(name, value);
-          }));
-        },
-        ws);
+    // Truncating reads count bytes themselves (read()).
+    ws.read_message_max(opt.truncate_oversized ? std::numeric_limits<std::size_t>::max()
+                                               : opt.max_message_bytes);
+    // Timeouts are ours (watchdog, write_timer); Beast's stay off.
+    websocket::stream_base::timeout t;
+    t.handshake_timeout = websocket::stream_base::none();
+    t.idle_timeout = websocket::stream_base::none();
+    t.keep_alive_pings = false;
+    ws.set_option(t);
+    ws.control_callback([this](websocket::frame_type, beast::string_view) { last_rx = Clock::now(); });
+    std::string ua = opt.user_agent;
+    HttpHeaders extra = opt.headers;
+    ws.set_option(websocket::stream_base::decorator([ua, extra](websocket::request_type& req) {
+      if (!ua.empty()) req.set(beast::http::field::user_agent, ua);
+      for (const auto& [name, value] : extra) req.set(name, value);
+    }));
   }
 
-  beast::tcp_stream& tcp() {
-    return std::visit([](auto& w) -> beast::tcp_stream& { return beast::get_lowest_layer(w); }, ws);
-  }
+  beast::tcp_stream& tcp() { return ws.next_layer().tcp(); }
 
   void kill_socket() noexcept {
     open = false;
@@ -124,18 +113,23 @@ struct WsCore : std::enable_shared_from_this<WsCore> {
 
   // ---- read watchdog -------------------------------------------------------
 
+  // Armed once and left running across reads: moving the expiry on every
+  // message would cost a timer syscall each. When it fires early (data came
+  // in meanwhile) it re-arms for the real deadline.
   void arm_watchdog() {
-    if (!reading || !open) return;
+    if (watchdog_armed || !reading || !open) return;
     const auto base = std::max(last_rx, read_started);
     auto next = Clock::time_point::max();
     if (opt.read_timeout.count() > 0) next = std::min(next, base + opt.read_timeout);
     if (opt.ping_interval.count() > 0) next = std::min(next, std::max(base, last_ping) + opt.ping_interval);
     if (next == Clock::time_point::max()) return;
     watchdog.expires_at(next);
+    watchdog_armed = true;
     watchdog.async_wait([w = weak_from_this()](error_code ec) {
       auto self = w.lock();
-      if (!self || ec) return;
-      self->on_watchdog();
+      if (!self) return;
+      self->watchdog_armed = false;
+      if (!ec) self->on_watchdog();
     });
   }
 
@@ -158,14 +152,10 @@ struct WsCore : std::enable_shared_from_this<WsCore> {
   void start_ping() {
     if (pinging || closing || !open) return;  // Beast allows one ping/close at a time
     pinging = true;
-    std::visit(
-        [this](auto& w) {
-          w.async_ping({}, [self = shared_from_this()](error_code) {
-            self->pinging = false;
-            self->ping_done.cancel();
-          });
-        },
-        ws);
+    ws.async_ping({}, [self = shared_from_this()](error_code) {
+      self->pinging = false;
+      self->ping_done.cancel();
+    });
   }
 
   // ---- write deadline ------------------------------------------------------
@@ -244,11 +234,7 @@ asio::awaitable<WebSocket> WebSocket::connect(asio::any_io_executor ex, std::str
   auto& tcp = core->tcp();
   tcp.expires_after(core->opt.upgrade_timeout);
   const std::string host = u.host_header();
-  co_await std::visit(
-      [&](auto& w) {
-        return w.async_handshake(res, host, u.target, asio::redirect_error(asio::use_awaitable, ec));
-      },
-      core->ws);
+  co_await core->ws.async_handshake(res, host, u.target, asio::redirect_error(asio::use_awaitable, ec));
   tcp.expires_never();
   if (ec) {
     core->kill_socket();
@@ -279,9 +265,7 @@ asio::awaitable<WebSocketMessage> WebSocket::read() {
   c->arm_watchdog();
   std::size_t n = 0;
   if (!c->opt.truncate_oversized) {
-    n = co_await std::visit(
-        [&](auto& w) { return w.async_read(*c->dbuf, asio::redirect_error(asio::use_awaitable, ec)); },
-        c->ws);
+    n = co_await c->ws.async_read(*c->dbuf, asio::redirect_error(asio::use_awaitable, ec));
   } else {
     // Piecewise: into the buffer up to the limit, the rest into scratch.
     const std::size_t limit = std::max<std::size_t>(c->opt.max_message_bytes, 1);
@@ -290,42 +274,32 @@ asio::awaitable<WebSocketMessage> WebSocket::read() {
       const std::size_t room = limit - std::min(limit, n);
       std::size_t got = 0;
       if (room > 0) {
-        got = co_await std::visit(
-            [&](auto& w) {
-              return w.async_read_some(*c->dbuf, room, asio::redirect_error(asio::use_awaitable, ec));
-            },
-            c->ws);
+        got = co_await c->ws.async_read_some(*c->dbuf, room, asio::redirect_error(asio::use_awaitable, ec));
       } else {
         if (c->scratch.empty()) c->scratch.resize(64 * 1024);
-        got = co_await std::visit(
-            [&](auto& w) {
-              return w.async_read_some(asio::buffer(c->scratch),
-                                       asio::redirect_error(asio::use_awaitable, ec));
-            },
-            c->ws);
+        got = co_await c->ws.async_read_some(asio::buffer(c->scratch),
+                                             asio::redirect_error(asio::use_awaitable, ec));
         msg.truncated = true;
       }
       n += got;
       c->last_rx = std::chrono::steady_clock::now();
-      done = std::visit([](auto& w) { return w.is_message_done(); }, c->ws);
+      done = c->ws.is_message_done();
     }
   }
   c->reading = false;
   const std::size_t kept = c->dbuf->size();
   c->dbuf.reset();
-  c->watchdog.cancel();
   if (!ec) {
     c->last_rx = std::chrono::steady_clock::now();
     ++c->messages;
     c->bytes += n;
-    msg.binary = std::visit([](auto& w) { return w.got_binary(); }, c->ws);
+    msg.binary = c->ws.got_binary();
     msg.size = n;
     c->buf.resize(kept);
     msg.data = SharedBytes::adopt(std::move(c->buf));
     c->buf = {};
   } else if (ec == websocket::error::closed) {
-    const websocket::close_reason& r =
-        std::visit([](auto& w) -> const websocket::close_reason& { return w.reason(); }, c->ws);
+    const websocket::close_reason& r = c->ws.reason();
     msg.closed = true;
     msg.close_code = r.code;
     msg.close_reason = std::string(r.reason.c_str(), r.reason.size());
@@ -362,12 +336,8 @@ asio::awaitable<void> write_message(std::shared_ptr<WsCore> c, asio::const_buffe
   c->check_open(what);
   error_code ec;
   c->arm_write_timer();
-  co_await std::visit(
-      [&](auto& w) {
-        w.binary(binary);
-        return w.async_write(data, asio::redirect_error(asio::use_awaitable, ec));
-      },
-      c->ws);
+  c->ws.binary(binary);
+  co_await c->ws.async_write(data, asio::redirect_error(asio::use_awaitable, ec));
   c->write_timer.cancel();
   if (ec) c->write_failed(what, ec);
 }
@@ -394,8 +364,7 @@ asio::awaitable<void> WebSocket::ping() {
     c->pinging = true;
     c->last_ping = std::chrono::steady_clock::now();
     c->arm_write_timer();
-    co_await std::visit(
-        [&](auto& w) { return w.async_ping({}, asio::redirect_error(asio::use_awaitable, ec)); }, c->ws);
+    co_await c->ws.async_ping({}, asio::redirect_error(asio::use_awaitable, ec));
     c->pinging = false;
     c->ping_done.cancel();
     c->write_timer.cancel();
@@ -418,8 +387,7 @@ asio::awaitable<void> WebSocket::close(std::uint16_t code, std::string reason) {
       if (reason.size() > 123) reason.resize(123);
       websocket::close_reason cr(static_cast<websocket::close_code>(code),
                                  beast::string_view(reason.data(), reason.size()));
-      co_await std::visit(
-          [&](auto& w) { return w.async_close(cr, asio::redirect_error(asio::use_awaitable, ec)); }, c->ws);
+      co_await c->ws.async_close(cr, asio::redirect_error(asio::use_awaitable, ec));
     }
     c->kill_socket();
   }

@@ -15,10 +15,10 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
-#include <variant>
-
 #include <deque>
 #include <stdexcept>
+
+#include "net/detail/erased_stream.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -42,11 +42,16 @@ struct Signal {
   }
 };
 
-using PlainWs = websocket::stream<beast::tcp_stream>;
-using TlsWs = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+// One instantiation of Beast's WebSocket (and HTTP) for both transports.
+using Ws = websocket::stream<net::detail::ErasedStream>;
+
+net::detail::AnyStream make_stream(tcp::socket sock, asio::ssl::context* tls) {
+  if (!tls) return net::detail::AnyStream(std::in_place_index<0>, beast::tcp_stream(std::move(sock)));
+  return net::detail::AnyStream(std::in_place_index<1>, beast::tcp_stream(std::move(sock)), *tls);
+}
 
 struct WsConnState {
-  std::variant<PlainWs, TlsWs> ws;
+  Ws ws;
   http::request<http::string_body> req;
   std::string target;
   std::size_t index = 0;
@@ -56,14 +61,9 @@ struct WsConnState {
   Signal changed;
 
   WsConnState(tcp::socket sock, const asio::any_io_executor& ex, asio::ssl::context* tls)
-      : ws(tls ? std::variant<PlainWs, TlsWs>(std::in_place_index<1>, beast::tcp_stream(std::move(sock)),
-                                              *tls)
-               : std::variant<PlainWs, TlsWs>(std::in_place_index<0>, beast::tcp_stream(std::move(sock)))),
-        changed(ex) {}
+      : ws(net::detail::ErasedStream(make_stream(std::move(sock), tls))), changed(ex) {}
 
-  beast::tcp_stream& tcp_layer() {
-    return std::visit([](auto& w) -> beast::tcp_stream& { return beast::get_lowest_layer(w); }, ws);
-  }
+  beast::tcp_stream& tcp_layer() { return ws.next_layer().tcp(); }
 
   void end() {
     if (!open) return;
@@ -108,8 +108,7 @@ asio::awaitable<void> reader(std::shared_ptr<WsConnState> c) {
   while (c->open) {
     error_code ec;
     buf.clear();
-    co_await std::visit(
-        [&](auto& w) { return w.async_read(buf, asio::redirect_error(asio::use_awaitable, ec)); }, c->ws);
+    co_await c->ws.async_read(buf, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
     c->inbox.push_back(beast::buffers_to_string(buf.data()));
     c->changed.notify();
@@ -127,11 +126,11 @@ asio::awaitable<void> run_handler(std::shared_ptr<WsServerState> st, std::shared
   drop_conn(*c, true);
 }
 
-// The upgrade request is read from (and a rejection written to) `http_stream`:
-// the TCP stream, or the TLS stream after its handshake.
-template <class HttpStream>
+// The upgrade request is read from (and a rejection written to) the stream
+// under the WebSocket, after the TLS handshake if any.
 asio::awaitable<bool> read_upgrade(std::shared_ptr<WsServerState> st, std::shared_ptr<WsConnState> c,
-                                   HttpStream& http_stream, beast::flat_buffer& buf) {
+                                   beast::flat_buffer& buf) {
+  auto& http_stream = c->ws.next_layer();
   error_code ec;
   co_await http::async_read(http_stream, buf, c->req, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return false;
@@ -158,30 +157,23 @@ asio::awaitable<void> serve(std::shared_ptr<WsServerState> st, tcp::socket sock)
   auto& stream = c->tcp_layer();
   stream.expires_after(std::chrono::seconds(10));
   bool upgrade = false;
-  if (auto* t = std::get_if<TlsWs>(&c->ws)) {
-    co_await t->next_layer().async_handshake(asio::ssl::stream_base::server,
-                                             asio::redirect_error(asio::use_awaitable, ec));
+  if (auto* t = std::get_if<1>(&c->ws.next_layer().get())) {
+    co_await t->async_handshake(asio::ssl::stream_base::server,
+                                asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
-    upgrade = co_await read_upgrade(st, c, t->next_layer(), buf);
-  } else {
-    upgrade = co_await read_upgrade(st, c, stream, buf);
   }
+  upgrade = co_await read_upgrade(st, c, buf);
   if (!upgrade) co_return;
-  co_await std::visit(
-      [&](auto& w) { return w.async_accept(c->req, asio::redirect_error(asio::use_awaitable, ec)); }, c->ws);
+  co_await c->ws.async_accept(c->req, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
   stream.expires_never();
   c->index = st->accepted++;
-  std::visit(
-      [raw = c.get()](auto& w) {
-        w.control_callback([raw](websocket::frame_type kind, beast::string_view) {
-          if (kind == websocket::frame_type::ping) {
-            ++raw->pings;
-            raw->changed.notify();
-          }
-        });
-      },
-      c->ws);
+  c->ws.control_callback([raw = c.get()](websocket::frame_type kind, beast::string_view) {
+    if (kind == websocket::frame_type::ping) {
+      ++raw->pings;
+      raw->changed.notify();
+    }
+  });
   st->live.push_back(c);
   asio::co_spawn(st->ex, reader(c), asio::detached);
   asio::co_spawn(st->ex, run_handler(st, c), asio::detached);
@@ -213,12 +205,8 @@ std::size_t WsServerConnection::index() const {
 asio::awaitable<void> WsServerConnection::send_binary(std::span<const std::byte> data) {
   auto c = s_;
   if (!c->open) throw std::runtime_error("ws_server: send on a closed connection");
-  co_await std::visit(
-      [&](auto& w) {
-        w.binary(true);
-        return w.async_write(asio::buffer(data.data(), data.size()), asio::use_awaitable);
-      },
-      c->ws);
+  c->ws.binary(true);
+  co_await c->ws.async_write(asio::buffer(data.data(), data.size()), asio::use_awaitable);
 }
 
 asio::awaitable<void> WsServerConnection::send_binary(std::string_view data) {
@@ -228,12 +216,8 @@ asio::awaitable<void> WsServerConnection::send_binary(std::string_view data) {
 asio::awaitable<void> WsServerConnection::send_text(std::string_view text) {
   auto c = s_;
   if (!c->open) throw std::runtime_error("ws_server: send on a closed connection");
-  co_await std::visit(
-      [&](auto& w) {
-        w.text(true);
-        return w.async_write(asio::buffer(text.data(), text.size()), asio::use_awaitable);
-      },
-      c->ws);
+  c->ws.text(true);
+  co_await c->ws.async_write(asio::buffer(text.data(), text.size()), asio::use_awaitable);
 }
 
 asio::awaitable<void> WsServerConnection::close(std::uint16_t code, std::string reason) {
@@ -242,8 +226,7 @@ asio::awaitable<void> WsServerConnection::close(std::uint16_t code, std::string 
     error_code ec;
     websocket::close_reason cr(static_cast<websocket::close_code>(code),
                                beast::string_view(reason.data(), std::min<std::size_t>(reason.size(), 123)));
-    co_await std::visit(
-        [&](auto& w) { return w.async_close(cr, asio::redirect_error(asio::use_awaitable, ec)); }, c->ws);
+    co_await c->ws.async_close(cr, asio::redirect_error(asio::use_awaitable, ec));
     c->end();
   }
 }

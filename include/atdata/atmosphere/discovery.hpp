@@ -62,6 +62,10 @@ struct DiscoveryConfig {
   std::size_t queue_depth = 4096;
   // Events applied per catalogue transaction at most.
   std::size_t batch_max = 1024;
+  // How long a transaction may wait for more events while they keep coming
+  // (RepoEventQueue::pop_batch): a busy stream is written in large batches,
+  // an idle one at once. 0: take only what is queued.
+  std::chrono::microseconds batch_linger{5'000};
   // Notifications kept for next() (0: none are produced). A full buffer makes
   // the loop wait for the reader, so none is lost.
   std::size_t notification_capacity = 0;

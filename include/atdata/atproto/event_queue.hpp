@@ -12,6 +12,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -42,10 +43,18 @@ class RepoEventQueue {
   // is closed and drained.
   boost::asio::awaitable<std::optional<RepoEvent>> pop();
   // Waits for at least one event, then moves up to `max` queued events into
-  // `out` (appended) without waiting further. Returns how many were moved;
-  // 0 once closed and drained. One wake-up per batch: consumers that write in
-  // transactions use this.
-  boost::asio::awaitable<std::size_t> pop_batch(std::vector<RepoEvent>& out, std::size_t max);
+  // `out` (appended). Returns how many were moved; 0 once closed and drained.
+  // One wake-up per batch: consumers that write in transactions use this.
+  //
+  // With `linger` 0 it takes only what is queued already. With linger > 0 it
+  // then lets the producers run (it yields to the executor) and takes what
+  // they queue, for as long as events keep coming, until `max` events or
+  // `linger` has passed. A subscriber queues one event per frame it reads, so
+  // without this a consumer as fast as the network would commit one event
+  // per transaction; with it, a busy stream is committed in large batches
+  // and an idle one at once (a few empty yields end the wait).
+  boost::asio::awaitable<std::size_t> pop_batch(std::vector<RepoEvent>& out, std::size_t max,
+                                                std::chrono::microseconds linger = {});
 
   // Wakes every waiter: pushes throw, pops drain what is left then end.
   void close() noexcept;
