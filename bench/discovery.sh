@@ -6,7 +6,8 @@
 #  2. replays those frames, cycled with fresh sequence numbers, from a loopback
 #     WebSocket server at full speed into Firehose + Catalogue (SQLite file),
 #     with and without signature checks, on one core;
-#  3. measures createRecord → catalogue latency against the PDS.
+#  3. runs the TypeScript SDK reference over the same frames (bench/discovery_reference.js);
+#  4. measures createRecord → catalogue latency against the PDS.
 #   bench/discovery.sh [build-dir] [events] [records]   (defaults: build, 1000000, 2000)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -41,5 +42,10 @@ for mode in "" "--no-verify"; do
   "$b" replay "$work/frames.bin" "$work/dids.json" "$events" --db "$work/catalogue.db" --only-datasets $mode
   rm -f "$work"/catalogue.db*
   "$b" replay "$work/frames.bin" "$work/dids.json" "$events" --db "$work/catalogue.db" $mode
+done
+# The reference: the same frames through the official TypeScript packages
+# (decode, verifyProofs), in memory, on one core.
+for mode in "" "--no-verify"; do
+  taskset -c 0 node "$root/bench/discovery_reference.js" "$work/frames.bin" "$work/dids.json" $((events / 10)) $mode
 done
 "$build/bench/bench_discovery" latency 200

@@ -134,6 +134,84 @@ FramePeek peek_frame(std::span<const std::byte> prefix) noexcept {
   return p;
 }
 
+namespace {
+
+// A #commit none of whose ops is in `collections`, read straight from the
+// bytes without building the frame's value tree: most of a relay's commits
+// are such, and all that is kept of them is their cursor. nullopt for
+// anything else, or anything unusual, which then takes the full decode
+// (and its error reports).
+struct UnwantedCommit {
+  std::int64_t seq = 0;
+  std::string_view repo, rev, time;
+};
+std::optional<UnwantedCommit> unwanted_commit(std::span<const std::byte> bytes,
+                                              const std::vector<std::string>& collections) {
+  if (collections.empty()) return std::nullopt;
+  PrefixReader r{bytes};
+  unsigned major = 0;
+  std::uint64_t n = 0;
+  if (!r.head(major, n) || major != 5 || n != 2) return std::nullopt;
+  bool commit = false, op_ok = false;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string_view key, value;
+    std::uint64_t arg = 0;
+    if (!r.text(key)) return std::nullopt;
+    if (key == "t") {
+      if (!r.text(value)) return std::nullopt;
+      commit = value == "#commit";
+    } else if (key == "op") {
+      if (!r.head(major, arg)) return std::nullopt;
+      op_ok = major == 0 && arg == 1;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!commit || !op_ok || !r.head(major, n) || major != 5) return std::nullopt;
+  UnwantedCommit c;
+  bool have_seq = false, have_ops = false;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string_view key;
+    if (!r.text(key)) return std::nullopt;
+    std::uint64_t arg = 0;
+    if (key == "seq") {
+      if (!r.head(major, arg) || major != 0 || arg > std::uint64_t(INT64_MAX)) return std::nullopt;
+      c.seq = static_cast<std::int64_t>(arg);
+      have_seq = true;
+    } else if (key == "repo") {
+      if (!r.text(c.repo)) return std::nullopt;
+    } else if (key == "rev") {
+      if (!r.text(c.rev)) return std::nullopt;
+    } else if (key == "time") {
+      if (!r.text(c.time)) return std::nullopt;
+    } else if (key == "ops") {
+      std::uint64_t ops = 0;
+      if (!r.head(major, ops) || major != 4) return std::nullopt;
+      for (std::uint64_t k = 0; k < ops; ++k) {
+        std::uint64_t fields = 0;
+        if (!r.head(major, fields) || major != 5) return std::nullopt;
+        for (std::uint64_t f = 0; f < fields; ++f) {
+          std::string_view name, path;
+          if (!r.text(name)) return std::nullopt;
+          if (name != "path") {
+            if (!r.skip()) return std::nullopt;
+            continue;
+          }
+          if (!r.text(path)) return std::nullopt;
+          if (collection_matches(collections, path.substr(0, path.find('/')))) return std::nullopt;
+        }
+      }
+      have_ops = true;
+    } else if (!r.skip()) {
+      return std::nullopt;
+    }
+  }
+  if (!have_seq || !have_ops || c.repo.empty() || r.at != bytes.size()) return std::nullopt;
+  return c;
+}
+
+}  // namespace
+
 FrameOutcome FirehoseTranslator::oversized(std::span<const std::byte> prefix, std::size_t size,
                                            std::optional<std::int64_t> after) const {
   const FramePeek peek = peek_frame(prefix);
@@ -164,6 +242,16 @@ RepoEvent FirehoseTranslator::base(RepoEvent::Kind kind) const {
   return e;
 }
 
+RepoEvent FirehoseTranslator::commit_event(std::int64_t seq, std::string_view repo, std::string_view rev,
+                                           std::string_view time) const {
+  RepoEvent e = base(RepoEvent::Kind::commit);
+  e.cursor = seq;
+  e.did = std::string(repo);
+  e.rev = std::string(rev);
+  e.time = std::string(time);
+  return e;
+}
+
 FrameOutcome FirehoseTranslator::rejected(std::optional<std::int64_t> seq, std::string did, std::string check,
                                           std::string message) const {
   FrameOutcome o;
@@ -184,6 +272,18 @@ FrameOutcome FirehoseTranslator::translate(std::span<const std::byte> bytes, con
     return rejected(std::nullopt, {}, "size",
                     "frame of " + std::to_string(bytes.size()) + " bytes exceeds max_frame_bytes (" +
                         std::to_string(max_frame_bytes_) + ")");
+  }
+  if (const auto u = unwanted_commit(bytes, collections_)) {
+    FrameOutcome o;
+    o.seq = u->seq;
+    if (after && u->seq <= *after) {
+      o.kind = FrameOutcome::Kind::skip;
+      return o;
+    }
+    // Queued for its cursor only, as the full decode below does it.
+    o.did = std::string(u->repo);
+    o.event = commit_event(u->seq, u->repo, u->rev, u->time);
+    return o;
   }
   FrameOptions fo;
   fo.max_frame_bytes = max_frame_bytes_;
@@ -261,11 +361,7 @@ FrameOutcome FirehoseTranslator::translate(std::span<const std::byte> bytes, con
   }
   if (const auto* commit = std::get_if<CommitEvent>(&frame.event)) {
     o.did = std::string(commit->repo);
-    o.event = base(RepoEvent::Kind::commit);
-    o.event.cursor = commit->seq;
-    o.event.did = o.did;
-    o.event.rev = std::string(commit->rev);
-    o.event.time = std::string(commit->time);
+    o.event = commit_event(commit->seq, commit->repo, commit->rev, commit->time);
     bool wanted = false;
     for (const auto& op : commit->ops) wanted = wanted || collection_matches(collections_, op.collection());
     // Nothing of this commit will be applied: queue it for its cursor only.

@@ -13,9 +13,6 @@
 
 #include <gtest/gtest.h>
 
-#include <zdict.h>
-#include <zstd.h>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
@@ -55,6 +52,7 @@
 #include "atproto/crypto_test_util.hpp"
 #include "atproto/firehose_fixtures.hpp"
 #include "support/ws_server.hpp"
+#include "support/zstd_dict.hpp"
 
 namespace atdata::atmosphere {
 namespace {
@@ -324,32 +322,8 @@ std::vector<std::string> jetstream_events(const std::vector<std::vector<std::byt
   return out;
 }
 
-std::vector<std::byte> train_dictionary(const std::vector<std::string>& samples) {
-  std::string all;
-  std::vector<std::size_t> sizes;
-  for (const auto& s : samples) {
-    all += s;
-    sizes.push_back(s.size());
-  }
-  std::vector<std::byte> dict(16 * 1024);
-  const std::size_t n = ZDICT_trainFromBuffer(dict.data(), dict.size(), all.data(), sizes.data(),
-                                              static_cast<unsigned>(sizes.size()));
-  if (ZDICT_isError(n)) throw std::runtime_error(std::string("ZDICT: ") + ZDICT_getErrorName(n));
-  dict.resize(n);
-  return dict;
-}
-
-std::string compress(std::string_view text, const std::vector<std::byte>& dict) {
-  std::string out(ZSTD_compressBound(text.size()), '\0');
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  ZSTD_CDict* cd = ZSTD_createCDict(dict.data(), dict.size(), 3);
-  const std::size_t n = ZSTD_compress_usingCDict(cctx, out.data(), out.size(), text.data(), text.size(), cd);
-  ZSTD_freeCDict(cd);
-  ZSTD_freeCCtx(cctx);
-  if (ZSTD_isError(n)) throw std::runtime_error("zstd compress failed");
-  out.resize(n);
-  return out;
-}
+using test::compress;
+using test::train_dictionary;
 
 std::optional<std::int64_t> query_int(const std::string& target, std::string_view key) {
   const std::string k = std::string(key) + "=";

@@ -287,6 +287,36 @@ TEST(FirehoseTranslate, PeekFindsTheSeqInAnyPrefixThatHoldsIt) {
   EXPECT_EQ(t.oversized(std::span(big).first(4096), big.size(), 77).kind, FrameOutcome::Kind::skip);
 }
 
+// Commits with no op in the wanted collections take a short path (no value
+// tree): the same cursor-only event as the full decode gives.
+TEST(FirehoseTranslate, UnwantedCommitsGiveTheSameCursorOnlyEvent) {
+  const FirehoseTranslator other = translator({"app.bsky.*"});
+  std::size_t commits = 0;
+  for (const auto& f : frames().seq) {
+    const EventFrame decoded = decode_event_frame(f);
+    const auto* c = std::get_if<CommitEvent>(&decoded.event);
+    if (!c) continue;
+    ++commits;
+    const FrameOutcome o = other.translate(f, fixture_lookup());
+    EXPECT_EQ(o.kind, FrameOutcome::Kind::deliver);
+    EXPECT_EQ(o.event.kind, RepoEvent::Kind::commit);
+    EXPECT_EQ(o.seq, c->seq);
+    EXPECT_EQ(o.event.cursor, c->seq);
+    EXPECT_EQ(o.event.did, c->repo);
+    EXPECT_EQ(o.event.rev, c->rev);
+    EXPECT_EQ(o.event.time, c->time);
+    EXPECT_TRUE(o.event.changes.empty());
+    EXPECT_EQ(other.translate(f, fixture_lookup(), c->seq).kind, FrameOutcome::Kind::skip);
+  }
+  EXPECT_GE(commits, 15u);
+  // Cut short anywhere: never a wrong event.
+  const auto& f = frames().seq[11];
+  for (std::size_t n = 0; n < f.size(); n += 7) {
+    const FrameOutcome o = other.translate(std::span(f).first(n), fixture_lookup());
+    EXPECT_EQ(o.event.kind, RepoEvent::Kind::rejected) << n;
+  }
+}
+
 // ---- the run loop ------------------------------------------------------------------
 
 std::int64_t cursor_of(const std::string& target) {

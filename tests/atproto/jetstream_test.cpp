@@ -2,10 +2,6 @@
 // generated events), backoff, and the run loop against a replay server.
 #include <gtest/gtest.h>
 
-#define ZDICT_STATIC_LINKING_ONLY
-#include <zdict.h>
-#include <zstd.h>
-
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -27,6 +23,7 @@
 #include "atdata/error.hpp"
 #include "support/net_run.hpp"
 #include "support/ws_server.hpp"
+#include "support/zstd_dict.hpp"
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -92,37 +89,8 @@ std::vector<std::string> make_events(std::size_t n, std::int64_t first_us = 1'00
   return out;
 }
 
-std::vector<std::byte> train_dictionary(const std::vector<std::string>& samples) {
-  std::string all;
-  std::vector<std::size_t> sizes;
-  for (const auto& s : samples) {
-    all += s;
-    sizes.push_back(s.size());
-  }
-  std::vector<std::byte> dict(16 * 1024);
-  const std::size_t n = ZDICT_trainFromBuffer(dict.data(), dict.size(), all.data(), sizes.data(),
-                                              static_cast<unsigned>(sizes.size()));
-  if (ZDICT_isError(n)) throw std::runtime_error(std::string("ZDICT: ") + ZDICT_getErrorName(n));
-  dict.resize(n);
-  return dict;
-}
-
-std::string compress(std::string_view text, const std::vector<std::byte>* dict) {
-  std::string out(ZSTD_compressBound(text.size()), '\0');
-  std::size_t n = 0;
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  if (dict) {
-    ZSTD_CDict* cd = ZSTD_createCDict(dict->data(), dict->size(), 3);
-    n = ZSTD_compress_usingCDict(cctx, out.data(), out.size(), text.data(), text.size(), cd);
-    ZSTD_freeCDict(cd);
-  } else {
-    n = ZSTD_compressCCtx(cctx, out.data(), out.size(), text.data(), text.size(), 3);
-  }
-  ZSTD_freeCCtx(cctx);
-  if (ZSTD_isError(n)) throw std::runtime_error("zstd compress failed");
-  out.resize(n);
-  return out;
-}
+using test::compress;
+using test::train_dictionary;
 
 std::span<const std::byte> bytes_of(std::string_view s) {
   return std::as_bytes(std::span(s.data(), s.size()));

@@ -66,6 +66,8 @@ class FirehoseTranslator {
 
  private:
   RepoEvent base(RepoEvent::Kind kind) const;
+  RepoEvent commit_event(std::int64_t seq, std::string_view repo, std::string_view rev,
+                         std::string_view time) const;
   FrameOutcome rejected(std::optional<std::int64_t> seq, std::string did, std::string check,
                         std::string message) const;
 

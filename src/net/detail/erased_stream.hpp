@@ -6,6 +6,10 @@
 // they are instantiated once; the transport is chosen at run time inside two
 // out-of-line calls (read_some / write_some) that take a type-erased
 // completion handler (its executor and allocator are kept).
+//
+// Reads are buffered (64 KiB): Beast's WebSocket asks for a frame header,
+// then the payload, a few KiB at a time, and without a buffer each ask was a
+// recvmsg system call, a third of a firehose subscriber's time.
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -37,7 +41,9 @@ class ErasedStream {
   executor_type get_executor() noexcept;
   boost::beast::tcp_stream& tcp() noexcept;
   bool tls() const noexcept;
-  AnyStream& get() noexcept { return *s_; }  // e.g. for a server-side TLS handshake
+  // The transport itself, e.g. for a server-side TLS handshake (before any
+  // read through this object: bytes it buffered would be skipped).
+  AnyStream& get() noexcept;
 
   // At most one read and one write outstanding (as for any Asio stream).
   template <class MutableBufferSequence, class Token>
@@ -57,7 +63,7 @@ class ErasedStream {
     for (auto it = boost::asio::buffer_sequence_begin(buffers);
          it != boost::asio::buffer_sequence_end(buffers) && n < kGather; ++it) {
       const boost::asio::const_buffer b(*it);
-      if (b.size() > 0) gather_[n++] = b;
+      if (b.size() > 0) gather()[n++] = b;
     }
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
         [](auto handler, ErasedStream* self, std::size_t count) {
@@ -73,6 +79,8 @@ class ErasedStream {
 
  private:
   static constexpr std::size_t kGather = 8;
+  struct State;
+  std::array<boost::asio::const_buffer, kGather>& gather() noexcept;
 
   template <class MutableBufferSequence>
   static boost::asio::mutable_buffer first_nonempty(const MutableBufferSequence& buffers) {
@@ -87,8 +95,9 @@ class ErasedStream {
   void read_some(boost::asio::mutable_buffer b, IoHandler handler);
   void write_some(std::size_t count, IoHandler handler);
 
-  std::unique_ptr<AnyStream> s_;
-  std::array<boost::asio::const_buffer, kGather> gather_{};
+  // Shared with pending operations, which may complete after this object
+  // was moved from or destroyed (with an error: the socket is closed).
+  std::shared_ptr<State> st_;
 };
 
 // Found by Beast through argument-dependent lookup.
