@@ -67,7 +67,7 @@ auto on_stream_executor(ErasedStream& s, Handler h) {
 }
 
 void ErasedStream::read_some(asio::mutable_buffer b, IoHandler handler) {
-  constexpr std::size_t kReadBuffer = 64 * 1024;
+  constexpr std::size_t kReadBuffer = std::size_t{64} * 1024;
   auto bound = on_stream_executor(*this, std::move(handler));
   State& st = *st_;
   if (st.rpos < st.rend || b.size() == 0) {

@@ -276,7 +276,7 @@ asio::awaitable<WebSocketMessage> WebSocket::read() {
       if (room > 0) {
         got = co_await c->ws.async_read_some(*c->dbuf, room, asio::redirect_error(asio::use_awaitable, ec));
       } else {
-        if (c->scratch.empty()) c->scratch.resize(64 * 1024);
+        if (c->scratch.empty()) c->scratch.resize(std::size_t{64} * 1024);
         got = co_await c->ws.async_read_some(asio::buffer(c->scratch),
                                              asio::redirect_error(asio::use_awaitable, ec));
         msg.truncated = true;
