@@ -62,7 +62,10 @@ struct FirehoseConfig {
   // /xrpc/com.atproto.sync.subscribeRepos is appended unless a path is given.
   std::string host;
   // Resume after this seq (the host replays seq > cursor; 0 = all it keeps).
-  // nullopt: live only, on the first connection.
+  // nullopt: live only, on the first connection. A live start has no seq to
+  // resume from until its first event: a drop before that one reconnects
+  // live again, and what was sent in between is not replayed. Give a cursor
+  // (the host's current seq, or one you stored) where that matters.
   std::optional<std::int64_t> cursor;
   // NSIDs, or prefixes ending in ".*", whose ops become RecordChanges (and
   // whose commits are verified). Empty: every collection.
