@@ -94,120 +94,96 @@ struct PrefixReader {
   }
 };
 
+// What one walk over a frame's bytes finds, without building its value
+// tree: what peek_frame reports of a prefix, and whether a whole frame is a
+// commit that can be queued for its cursor alone.
+struct FrameScan {
+  std::string_view type;  // header `t`
+  std::optional<std::int64_t> op;
+  std::optional<std::int64_t> seq;
+  std::string_view did, rev, time;  // `repo` (commits) or `did` (the others)
+  bool ops = false;                 // an `ops` array was read whole
+  bool wanted_op = false;           // one of its paths is in the collections
+  bool complete = false;            // read to the last byte, nothing left over
+};
+
+FrameScan scan_frame(std::span<const std::byte> bytes, const std::vector<std::string>& collections) {
+  FrameScan s;
+  PrefixReader r{bytes};
+  unsigned major = 0;
+  std::uint64_t n = 0, arg = 0;
+  if (!r.head(major, n) || major != 5) return s;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string_view key;
+    if (!r.text(key)) return s;
+    const std::size_t value_at = r.at;
+    if (key == "t" && r.text(s.type)) continue;
+    r.at = value_at;
+    if (key == "op" && r.head(major, arg) && (major == 0 || major == 1) && arg < std::uint64_t(INT64_MAX)) {
+      s.op = major == 0 ? static_cast<std::int64_t>(arg) : -1 - static_cast<std::int64_t>(arg);
+      continue;
+    }
+    r.at = value_at;
+    if (!r.skip()) return s;
+  }
+  if (!r.head(major, n) || major != 5) return s;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string_view key;
+    if (!r.text(key)) return s;
+    const std::size_t value_at = r.at;
+    if (key == "seq" && r.head(major, arg) && major == 0 && arg <= std::uint64_t(INT64_MAX)) {
+      s.seq = static_cast<std::int64_t>(arg);
+      continue;
+    }
+    r.at = value_at;
+    if (((key == "repo" || key == "did") && r.text(s.did)) || (key == "rev" && r.text(s.rev)) ||
+        (key == "time" && r.text(s.time))) {
+      continue;
+    }
+    r.at = value_at;
+    if (key == "ops" && r.head(major, arg) && major == 4) {
+      for (std::uint64_t k = 0; k < arg; ++k) {
+        std::uint64_t fields = 0;
+        if (!r.head(major, fields) || major != 5) return s;
+        for (std::uint64_t f = 0; f < fields; ++f) {
+          std::string_view name, path;
+          if (!r.text(name)) return s;
+          if (name != "path") {
+            if (!r.skip()) return s;
+          } else if (r.text(path)) {
+            s.wanted_op = s.wanted_op || collection_matches(collections, path.substr(0, path.find('/')));
+          } else {
+            return s;
+          }
+        }
+      }
+      s.ops = true;
+      continue;
+    }
+    r.at = value_at;
+    if (!r.skip()) return s;
+  }
+  s.complete = r.at == bytes.size();
+  return s;
+}
+
 }  // namespace
 
 FramePeek peek_frame(std::span<const std::byte> prefix) noexcept {
+  static const std::vector<std::string> kNone;
+  const FrameScan s = scan_frame(prefix, kNone);
   FramePeek p;
-  PrefixReader r{prefix};
-  unsigned major = 0;
-  std::uint64_t n = 0;
-  if (!r.head(major, n) || major != 5) return p;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    std::string_view key, value;
-    if (!r.text(key)) return p;
-    const std::size_t value_at = r.at;
-    if (key == "t" && r.text(value)) {
-      p.type = std::string(value);
-      continue;
-    }
-    r.at = value_at;
-    if (!r.skip()) return p;
-  }
-  if (!r.head(major, n) || major != 5) return p;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    std::string_view key, value;
-    if (!r.text(key)) return p;
-    const std::size_t value_at = r.at;
-    std::uint64_t arg = 0;
-    if (key == "seq" && r.head(major, arg) && major == 0 && arg <= std::uint64_t(INT64_MAX)) {
-      p.seq = static_cast<std::int64_t>(arg);
-      continue;
-    }
-    r.at = value_at;
-    if ((key == "repo" || key == "did") && r.text(value)) {
-      p.did = std::string(value);
-      continue;
-    }
-    r.at = value_at;
-    if (!r.skip()) return p;
-  }
+  p.type = std::string(s.type);
+  p.seq = s.seq;
+  p.did = std::string(s.did);
   return p;
 }
 
 namespace {
 
-// A #commit none of whose ops is in `collections`, read straight from the
-// bytes without building the frame's value tree: most of a relay's commits
-// are such, and all that is kept of them is their cursor. nullopt for
-// anything else, or anything unusual, which then takes the full decode
-// (and its error reports).
-struct UnwantedCommit {
-  std::int64_t seq = 0;
-  std::string_view repo, rev, time;
-};
-std::optional<UnwantedCommit> unwanted_commit(std::span<const std::byte> bytes,
-                                              const std::vector<std::string>& collections) {
-  if (collections.empty()) return std::nullopt;
-  PrefixReader r{bytes};
-  unsigned major = 0;
-  std::uint64_t n = 0;
-  if (!r.head(major, n) || major != 5 || n != 2) return std::nullopt;
-  bool commit = false, op_ok = false;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    std::string_view key, value;
-    std::uint64_t arg = 0;
-    if (!r.text(key)) return std::nullopt;
-    if (key == "t") {
-      if (!r.text(value)) return std::nullopt;
-      commit = value == "#commit";
-    } else if (key == "op") {
-      if (!r.head(major, arg)) return std::nullopt;
-      op_ok = major == 0 && arg == 1;
-    } else {
-      return std::nullopt;
-    }
-  }
-  if (!commit || !op_ok || !r.head(major, n) || major != 5) return std::nullopt;
-  UnwantedCommit c;
-  bool have_seq = false, have_ops = false;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    std::string_view key;
-    if (!r.text(key)) return std::nullopt;
-    std::uint64_t arg = 0;
-    if (key == "seq") {
-      if (!r.head(major, arg) || major != 0 || arg > std::uint64_t(INT64_MAX)) return std::nullopt;
-      c.seq = static_cast<std::int64_t>(arg);
-      have_seq = true;
-    } else if (key == "repo") {
-      if (!r.text(c.repo)) return std::nullopt;
-    } else if (key == "rev") {
-      if (!r.text(c.rev)) return std::nullopt;
-    } else if (key == "time") {
-      if (!r.text(c.time)) return std::nullopt;
-    } else if (key == "ops") {
-      std::uint64_t ops = 0;
-      if (!r.head(major, ops) || major != 4) return std::nullopt;
-      for (std::uint64_t k = 0; k < ops; ++k) {
-        std::uint64_t fields = 0;
-        if (!r.head(major, fields) || major != 5) return std::nullopt;
-        for (std::uint64_t f = 0; f < fields; ++f) {
-          std::string_view name, path;
-          if (!r.text(name)) return std::nullopt;
-          if (name != "path") {
-            if (!r.skip()) return std::nullopt;
-            continue;
-          }
-          if (!r.text(path)) return std::nullopt;
-          if (collection_matches(collections, path.substr(0, path.find('/')))) return std::nullopt;
-        }
-      }
-      have_ops = true;
-    } else if (!r.skip()) {
-      return std::nullopt;
-    }
-  }
-  if (!have_seq || !have_ops || c.repo.empty() || r.at != bytes.size()) return std::nullopt;
-  return c;
+std::string too_big(std::size_t size, std::size_t limit) {
+  return "frame of " + std::to_string(size) + " bytes exceeds max_frame_bytes (" + std::to_string(limit) +
+         "; raise FirehoseConfig::max_frame_bytes to accept it)";
 }
 
 }  // namespace
@@ -221,8 +197,7 @@ FrameOutcome FirehoseTranslator::oversized(std::span<const std::byte> prefix, st
     o.seq = peek.seq;
     return o;
   }
-  std::string what = "frame of " + std::to_string(size) + " bytes exceeds max_frame_bytes (" +
-                     std::to_string(max_frame_bytes_) + ")";
+  std::string what = too_big(size, max_frame_bytes_);
   if (!peek.type.empty()) what = peek.type + " " + what;
   return rejected(peek.seq, peek.did, "size", what + (peek.seq ? "" : "; its seq is not in the bytes read"));
 }
@@ -269,21 +244,24 @@ FrameOutcome FirehoseTranslator::rejected(std::optional<std::int64_t> seq, std::
 FrameOutcome FirehoseTranslator::translate(std::span<const std::byte> bytes, const KeyLookup& key,
                                            std::optional<std::int64_t> after) const {
   if (bytes.size() > max_frame_bytes_) {
-    return rejected(std::nullopt, {}, "size",
-                    "frame of " + std::to_string(bytes.size()) + " bytes exceeds max_frame_bytes (" +
-                        std::to_string(max_frame_bytes_) + ")");
+    return rejected(std::nullopt, {}, "size", too_big(bytes.size(), max_frame_bytes_));
   }
-  if (const auto u = unwanted_commit(bytes, collections_)) {
-    FrameOutcome o;
-    o.seq = u->seq;
-    if (after && u->seq <= *after) {
-      o.kind = FrameOutcome::Kind::skip;
+  // Most of a relay's commits touch no wanted collection and only their
+  // cursor is kept: read them straight from the bytes. Anything unusual
+  // takes the full decode below, and its error reports.
+  if (!collections_.empty()) {
+    const FrameScan u = scan_frame(bytes, collections_);
+    if (u.complete && u.type == "#commit" && u.op == 1 && u.ops && !u.wanted_op && u.seq && !u.did.empty()) {
+      FrameOutcome o;
+      o.seq = u.seq;
+      if (after && *u.seq <= *after) {
+        o.kind = FrameOutcome::Kind::skip;
+        return o;
+      }
+      o.did = std::string(u.did);
+      o.event = commit_event(*u.seq, u.did, u.rev, u.time);
       return o;
     }
-    // Queued for its cursor only, as the full decode below does it.
-    o.did = std::string(u->repo);
-    o.event = commit_event(u->seq, u->repo, u->rev, u->time);
-    return o;
   }
   FrameOptions fo;
   fo.max_frame_bytes = max_frame_bytes_;

@@ -10,7 +10,6 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include <algorithm>
-#include <array>
 #include <limits>
 #include <optional>
 #include <vector>

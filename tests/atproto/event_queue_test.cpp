@@ -7,6 +7,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
 
 #include "atdata/atproto/event_queue.hpp"
 #include "atdata/error.hpp"
@@ -66,6 +69,47 @@ TEST(RepoEventQueue, BatchTakesWhatIsQueuedWithoutWaitingForMore) {
   const std::size_t m = test::run_io(io, q.pop_batch(out, 5));
   EXPECT_EQ(m, 2u);
   EXPECT_EQ(out.back().cursor, 7);
+}
+
+// A producer queueing one event per turn of the executor (as a subscriber
+// does, one per frame read): without linger a batch is one event; with it,
+// the batch grows while events keep coming and ends soon after they stop,
+// long before the linger is over, and never beyond `max`.
+TEST(RepoEventQueue, LingeringBatchGrowsWhileEventsKeepComingAndEndsWhenTheyStop) {
+  struct Rig {
+    asio::io_context io;
+    RepoEventQueue q{io.get_executor(), 4};  // smaller than the batches: taking must wake the producer
+    std::vector<RepoEvent> out;
+    explicit Rig(int count) {
+      asio::co_spawn(
+          io,
+          [this, count]() -> asio::awaitable<void> {
+            for (int i = 1; i <= count; ++i) {
+              co_await q.push(ev(i));
+              co_await asio::post(io, asio::use_awaitable);
+            }
+          },
+          asio::detached);
+    }
+  };
+  {
+    Rig r(200);
+    EXPECT_LE(test::run_io(r.io, r.q.pop_batch(r.out, 1000)), 4u) << "without linger: what is queued only";
+  }
+  {
+    Rig r(200);
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(test::run_io(r.io, r.q.pop_batch(r.out, 1000, std::chrono::seconds(5))), 200u);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    for (std::size_t i = 0; i < r.out.size(); ++i)
+      EXPECT_EQ(r.out[i].cursor, static_cast<std::int64_t>(i + 1));
+    EXPECT_LT(took, std::chrono::seconds(1)) << "once events stop coming the batch ends, not at the linger";
+  }
+  {
+    Rig r(300);
+    EXPECT_EQ(test::run_io(r.io, r.q.pop_batch(r.out, 100, std::chrono::seconds(5))), 100u)
+        << "never beyond max";
+  }
 }
 
 TEST(RepoEventQueue, CloseWakesWaitersDrainsThenEnds) {

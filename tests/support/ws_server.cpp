@@ -18,6 +18,7 @@
 #include <deque>
 #include <stdexcept>
 
+#include "atdata/io/detail/signal.hpp"
 #include "net/detail/erased_stream.hpp"
 
 namespace asio = boost::asio;
@@ -30,17 +31,7 @@ using boost::system::error_code;
 namespace atdata::test {
 namespace detail {
 
-// A broadcast "something changed" signal: waiters re-check their condition.
-// The timer's expiry is never reset (that would cancel other waiters).
-struct Signal {
-  asio::steady_timer timer;
-  explicit Signal(const asio::any_io_executor& ex) : timer(ex, asio::steady_timer::time_point::max()) {}
-  void notify() { timer.cancel(); }
-  asio::awaitable<void> wait() {
-    error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
-};
+using atdata::detail::Signal;  // waiters re-check their condition after each wakeup
 
 // One instantiation of Beast's WebSocket (and HTTP) for both transports.
 using Ws = websocket::stream<net::detail::ErasedStream>;
