@@ -39,14 +39,20 @@ asio::awaitable<void> publish_one(atdata::atproto::AtmosphereClient& client) {
   // Give the subscription a moment to connect before writing.
   asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(300));
   co_await t.async_wait(asio::use_awaitable);
+  // The URI is fixed before the write: the firehose event may be handled
+  // before the write's own answer is.
+  const std::string rkey =
+      "mnist-train-" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  published_uri = "at://" + client.did() + "/ac.foundation.dataset.record/" + rkey;
   atmo::AtmosphereIndex index(client);
   std::vector<std::string> urls{"https://data.example.com/mnist-{000000..000009}.tar"};
   auto entry = co_await index.insert_dataset_urls(
       urls, atmo::DatasetPublishOptions("mnist-train")
+                .with_rkey(rkey)
                 .with_schema_ref("at://did:plc:abc123/ac.foundation.dataset.sampleSchema/3lc2q7xyzab2k")
                 .with_description("MNIST digits, training split")
                 .with_tags("images", "mnist"));
-  published_uri = entry.uri().str();
+  snippet::check(entry.uri().str() == published_uri, "published under the chosen record key");
 }
 
 asio::awaitable<void> follow(atdata::atproto::AtmosphereClient& client) {
