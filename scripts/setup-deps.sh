@@ -13,8 +13,9 @@ pkgs=(
   clang-format clang-tidy clang libclang-rt-14-dev
 )
 if [[ "${ATDATA_WITH_SERVERS:-1}" == 1 ]]; then
-  # nginx is the HTTP origin for shard streaming tests; node/npm run the PDS.
-  pkgs+=(nginx-light nodejs npm python3 make g++ curl)
+  # nginx is the HTTP origin for shard streaming tests; redis-server backs the
+  # local index tests; node/npm run the PDS and the S3 server.
+  pkgs+=(nginx-light redis-server nodejs npm python3 make g++ curl)
 fi
 
 missing=()

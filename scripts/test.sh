@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-deps.sh
 if [[ -x tools/pds/install.sh ]]; then bash tools/pds/install.sh; fi
+if [[ -x tools/s3/install.sh ]]; then bash tools/s3/install.sh; fi
 if [[ -x tools/lexicon-check/install.sh ]]; then bash tools/lexicon-check/install.sh; fi
 
 jobs=${ATDATA_JOBS:-$(nproc)}

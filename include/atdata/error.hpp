@@ -350,4 +350,37 @@ class CatalogueError : public Error {
   int code_;
 };
 
+// Nothing in an index answers to a reference or name (Python atdata raises
+// KeyError): `kind()` is "dataset" or "schema", `ref()` what was asked for.
+class NotFound : public Error {
+ public:
+  NotFound(std::string kind, std::string ref, const std::string& what)
+      : Error(what), kind_(std::move(kind)), ref_(std::move(ref)) {}
+  const std::string& kind() const noexcept { return kind_; }
+  const std::string& ref() const noexcept { return ref_; }
+
+ private:
+  std::string kind_, ref_;
+};
+
+// The local dataset index could not be used: `operation()` says what was being
+// done ("open", "insert", "list", …), `backend()` is "sqlite" or "redis",
+// `code()` SQLite's extended result code (0 otherwise). Entries the index
+// cannot decode are skipped by listings and reported, not thrown.
+class LocalIndexError : public Error {
+ public:
+  LocalIndexError(std::string operation, std::string backend, const std::string& what, int code = 0)
+      : Error("local index (" + backend + ") " + operation + ": " + what),
+        operation_(std::move(operation)),
+        backend_(std::move(backend)),
+        code_(code) {}
+  const std::string& operation() const noexcept { return operation_; }
+  const std::string& backend() const noexcept { return backend_; }
+  int code() const noexcept { return code_; }
+
+ private:
+  std::string operation_, backend_;
+  int code_;
+};
+
 }  // namespace atdata

@@ -17,6 +17,7 @@
 #include "atdata/atmosphere/lens_record.hpp"
 #include "atdata/atmosphere/schema_record.hpp"
 #include "atdata/error.hpp"
+#include "detail/sqlite.hpp"
 
 namespace atdata::atmosphere {
 
@@ -32,99 +33,9 @@ constexpr int kApplicationId = 0x61746463;
   throw CatalogueError(operation, db != nullptr ? sqlite3_errmsg(db) : "out of memory", what, code);
 }
 
-// A prepared statement, reset (not finalized) between uses: every statement
-// of the write path is compiled once per Catalogue.
-class Stmt {
- public:
-  Stmt() = default;
-  Stmt(sqlite3* db, std::string_view sql, const char* operation, bool persistent = true) : db_(db) {
-    const unsigned flags = persistent ? SQLITE_PREPARE_PERSISTENT : 0;
-    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), flags, &stmt_, nullptr) !=
-        SQLITE_OK) {
-      fail(db, operation, "cannot prepare `" + std::string(sql) + "`");
-    }
-  }
-  Stmt(Stmt&& o) noexcept : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)) {}
-  Stmt& operator=(Stmt&& o) noexcept {
-    if (this != &o) {
-      sqlite3_finalize(stmt_);
-      db_ = o.db_;
-      stmt_ = std::exchange(o.stmt_, nullptr);
-    }
-    return *this;
-  }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-
-  // Binds in order (1-based), after a reset.
-  Stmt& use() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-    next_ = 1;
-    return *this;
-  }
-  Stmt& bind(std::string_view s) {
-    check(sqlite3_bind_text(stmt_, next_++, s.data() ? s.data() : "", static_cast<int>(s.size()),
-                            SQLITE_TRANSIENT));
-    return *this;
-  }
-  Stmt& bind(std::int64_t v) {
-    check(sqlite3_bind_int64(stmt_, next_++, v));
-    return *this;
-  }
-  Stmt& bind_null() {
-    check(sqlite3_bind_null(stmt_, next_++));
-    return *this;
-  }
-  // true: a row is available; false: done.
-  bool step(const char* operation) {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    const std::string sql = sqlite3_sql(stmt_) != nullptr ? sqlite3_sql(stmt_) : "";
-    sqlite3_reset(stmt_);
-    fail(db_, operation, "`" + sql.substr(0, 80) + (sql.size() > 80 ? "…" : "") + "` failed");
-  }
-  void run(const char* operation) {
-    while (step(operation)) {
-    }
-    sqlite3_reset(stmt_);
-  }
-  void done() { sqlite3_reset(stmt_); }
-
-  std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
-  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-  std::string text(int col) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    return p == nullptr ? std::string()
-                        : std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
-  }
-
- private:
-  void check(int rc) {
-    if (rc != SQLITE_OK) fail(db_, "bind", "cannot bind parameter " + std::to_string(next_ - 1));
-  }
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* stmt_ = nullptr;
-  int next_ = 1;
-};
-
-void exec(sqlite3* db, const char* sql, const std::string& operation) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err != nullptr ? err : sqlite3_errmsg(db);
-    const int code = sqlite3_extended_errcode(db);
-    sqlite3_free(err);
-    throw CatalogueError(operation, msg, "cannot run `" + std::string(sql).substr(0, 60) + "`", code);
-  }
-}
-
-std::int64_t pragma_int(sqlite3* db, const char* pragma) {
-  Stmt s(db, std::string("PRAGMA ") + pragma, "open", false);
-  s.use();
-  const std::int64_t v = s.step("open") ? s.int64(0) : 0;
-  s.done();
-  return v;
-}
+using Stmt = detail::BasicStmt<&fail>;
+constexpr auto exec = &detail::exec<&fail>;
+constexpr auto pragma_int = &detail::pragma_int<&fail>;
 
 constexpr const char* kSchemaSql = R"sql(
 CREATE TABLE entries(

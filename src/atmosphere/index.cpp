@@ -12,14 +12,24 @@ namespace atdata::atmosphere {
 
 namespace asio = boost::asio;
 
-std::vector<std::string> AtmosphereIndexEntry::data_urls() const {
-  if (record_.storage.kind == StorageLocation::Kind::external) return record_.storage.urls;
+namespace {
+
+std::vector<std::string> external_urls(const DatasetRecord& r) {
+  if (r.storage.kind == StorageLocation::Kind::external) return r.storage.urls;
   return {};
 }
 
-std::optional<boost::json::object> AtmosphereIndexEntry::metadata() const {
-  return get_metadata(record_);
+// Through Index, a missing record is NotFound, as in the local index.
+bool is_not_found(const XrpcError& e) {
+  return e.error() == "RecordNotFound";
 }
+
+}  // namespace
+
+AtmosphereIndexEntry::AtmosphereIndexEntry(AtUri uri, DatasetRecord record)
+    : IndexEntry(record.name, record.schema_ref, external_urls(record), get_metadata(record), uri.str()),
+      uri_(std::move(uri)),
+      record_(std::move(record)) {}
 
 asio::awaitable<AtmosphereIndexEntry> AtmosphereIndex::insert_dataset_urls(
     std::vector<std::string> urls, DatasetPublishOptions o, std::optional<SampleSchema> sample_schema) {
@@ -70,6 +80,75 @@ std::unique_ptr<Discovery> AtmosphereIndex::watch(Catalogue& catalogue) {
 std::unique_ptr<Discovery> AtmosphereIndex::watch(Catalogue& catalogue, DiscoveryConfig config) {
   if (config.hosts.empty() && config.jetstreams.empty()) config.hosts.push_back(client_->service_url());
   return std::make_unique<Discovery>(*client_, catalogue, std::move(config));
+}
+
+asio::awaitable<IndexEntry> AtmosphereIndex::do_insert_dataset(std::vector<std::string> urls,
+                                                               DatasetPublishOptions options,
+                                                               std::optional<SampleSchema> sample_schema) {
+  co_return co_await insert_dataset_urls(std::move(urls), std::move(options), std::move(sample_schema));
+}
+
+asio::awaitable<IndexEntry> AtmosphereIndex::do_get_dataset(std::string ref_or_name) {
+  if (ref_or_name.rfind("at://", 0) == 0) {
+    AtUri uri(ref_or_name);
+    try {
+      co_return co_await get_dataset(std::move(uri));
+    } catch (const XrpcError& e) {
+      if (!is_not_found(e)) throw;
+      throw NotFound("dataset", ref_or_name, ref_or_name + ": " + e.what());
+    }
+  }
+  std::vector<AtmosphereIndexEntry> all = co_await list_datasets();
+  std::vector<AtmosphereIndexEntry*> named;
+  for (auto& e : all) {
+    if (e.name() == ref_or_name) named.push_back(&e);
+  }
+  if (named.empty()) throw NotFound("dataset", ref_or_name, "No dataset record named: " + ref_or_name);
+  if (named.size() > 1) {
+    std::string uris;
+    for (const auto* e : named) uris += (uris.empty() ? "" : ", ") + e->uri().str();
+    throw InvalidArgument(std::to_string(named.size()) + " dataset records are named '" + ref_or_name +
+                          "'; get one by its AT-URI: " + uris);
+  }
+  co_return std::move(*named.front());
+}
+
+asio::awaitable<std::vector<IndexEntry>> AtmosphereIndex::do_list_datasets() {
+  std::vector<AtmosphereIndexEntry> all = co_await list_datasets();
+  co_return std::vector<IndexEntry>(std::make_move_iterator(all.begin()), std::make_move_iterator(all.end()));
+}
+
+asio::awaitable<std::string> AtmosphereIndex::do_publish_schema(SampleSchema schema, SchemaPublishOptions options) {
+  AtUri uri = co_await schema_publisher_.publish(schema, std::move(options));
+  co_return uri.str();
+}
+
+asio::awaitable<SchemaRecord> AtmosphereIndex::do_get_schema(std::string ref) {
+  AtUri uri(ref);
+  try {
+    co_return co_await get_schema(std::move(uri));
+  } catch (const XrpcError& e) {
+    if (!is_not_found(e)) throw;
+      throw NotFound("schema", ref, ref + ": " + e.what());
+  }
+}
+
+asio::awaitable<std::vector<IndexedSchema>> AtmosphereIndex::do_list_schemas() {
+  std::vector<Listed<SchemaRecord>> all = co_await list_schemas();
+  std::vector<IndexedSchema> out;
+  out.reserve(all.size());
+  for (auto& l : all) out.emplace_back(l.uri().str(), std::move(l).record());
+  co_return out;
+}
+
+asio::awaitable<std::shared_ptr<const SampleSchema>> AtmosphereIndex::do_decode_schema(std::string ref) {
+  AtUri uri(ref);
+  try {
+    co_return co_await decode_schema(std::move(uri));
+  } catch (const XrpcError& e) {
+    if (!is_not_found(e)) throw;
+      throw NotFound("schema", ref, ref + ": " + e.what());
+  }
 }
 
 }  // namespace atdata::atmosphere

@@ -21,6 +21,7 @@
 #include "atdata/error.hpp"
 #include "atdata/io/shard_urls.hpp"
 #include "common.hpp"
+#include "local.hpp"
 
 namespace atdata::cli {
 namespace {
@@ -323,7 +324,7 @@ void put_value(std::string& o, const Value& v, bool sniff_npy) {
   }
 }
 
-const char* kUsage = "usage: atdata cat URL|AT_URI [...] [--schema FILE] [--limit N]";
+const char* kUsage = "usage: atdata cat URL|AT_URI|local:NAME_OR_CID [...] [--schema FILE] [--limit N]";
 
 }  // namespace
 
@@ -424,7 +425,11 @@ int run_cat(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       if (limit && n >= *limit) break;
       LoaderConfig cfg;
       std::shared_ptr<const SampleSchema> url_schema = schema;
-      if (url.rfind("at://", 0) == 0) {
+      if (url.rfind("local:", 0) == 0 && url.rfind("local://", 0) != 0) {
+        AtDataset local = resolve_local_dataset(url, !schema);
+        cfg.shards = std::move(local.shards);
+        if (!schema) url_schema = std::move(local.schema);
+      } else if (url.rfind("at://", 0) == 0) {
         AtDataset at = resolve_at_dataset(url, !schema);
         cfg.shards = std::move(at.shards);
         cfg.opener = std::move(at.opener);

@@ -102,6 +102,7 @@ int exit_status_for(const std::exception& e) noexcept {
     if (is_not_found(*x)) return kExitNotFound;
     return kExitError;
   }
+  if (dynamic_cast<const NotFound*>(&e)) return kExitNotFound;
   if (const auto* d = dynamic_cast<const DidResolutionError*>(&e)) {
     return d->cause() == DidResolutionError::Cause::not_found ? kExitNotFound : kExitError;
   }

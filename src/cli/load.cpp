@@ -14,6 +14,7 @@
 #include "atdata/io/shard_urls.hpp"
 #include "cat.hpp"
 #include "common.hpp"
+#include "local.hpp"
 #include "progress.hpp"
 
 namespace atdata::cli {
@@ -90,7 +91,12 @@ int run_load(const std::vector<std::string>& args, std::ostream& out, std::ostre
 
     std::string pattern = url;
     std::shared_ptr<const SampleSchema> schema;
-    if (url.rfind("at://", 0) == 0) {
+    if (url.rfind("local:", 0) == 0 && url.rfind("local://", 0) != 0) {
+      AtDataset local = resolve_local_dataset(url, true);
+      pattern.clear();
+      for (const auto& s : local.shards) pattern += (pattern.empty() ? "" : "::") + s;
+      schema = std::move(local.schema);
+    } else if (url.rfind("at://", 0) == 0) {
       AtDataset at = resolve_at_dataset(url, true);
       pattern.clear();
       for (const auto& s : at.shards) pattern += (pattern.empty() ? "" : "::") + s;

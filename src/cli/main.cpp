@@ -8,6 +8,7 @@
 #include "common.hpp"
 #include "inspect.hpp"
 #include "load.hpp"
+#include "local.hpp"
 #include "progress.hpp"
 #include "publish.hpp"
 #include "records.hpp"
@@ -29,10 +30,14 @@ int main(int argc, char** argv) {
       "  lens publish --name N --source URI --target URI   publish a lens record\n"
       "  lens list | lens show AT_URI\n"
       "data:\n"
-      "  cat URL|AT_URI [...] [--schema FILE] [--limit N]  print samples as JSON lines\n"
-      "  load URL|AT_URI [--batch-size N] [--in-flight N]  read a dataset through the prefetching pipeline\n"
+      "  cat URL|AT_URI|local:NAME [...] [--schema FILE]   print samples as JSON lines (s3:// too)\n"
+      "  load URL|AT_URI|local:NAME [--batch-size N]       read a dataset through the prefetching pipeline\n"
       "  publish-records COLLECTION FILE [...]             bulk-publish JSON-lines records\n"
       "  ls [REPO] [--schemas]                             same as dataset list / schema list\n"
+      "local index (Redis or SQLite; --redis URL | --db FILE):\n"
+      "  local ls | local show NAME_OR_CID | local schemas   list and show local entries and schemas\n"
+      "  local insert URL... --name N --schema-ref REF      add an entry (or --schema FILE to publish one)\n"
+      "  promote NAME_OR_CID [--blobs]                     publish a local entry to ATProto\n"
       "repositories and the event stream (decode and verify files, no network):\n"
       "  frame FILE... [--did-doc FILE] [--no-verify]      event-stream frames as JSON lines\n"
       "  repo FILE.car [--did-doc FILE]                    a repository export's records as JSON lines\n"
@@ -62,6 +67,8 @@ int main(int argc, char** argv) {
   if (cmd == "publish") return cli::run_publish(args, std::cout, std::cerr, progress);
   if (cmd == "publish-records") return cli::run_publish_records(args, std::cout, std::cerr, progress);
   if (cmd == "ls") return cli::run_ls(args, std::cout, std::cerr);
+  if (cmd == "local") return cli::run_local(args, std::cout, std::cerr);
+  if (cmd == "promote") return cli::run_promote(args, std::cout, std::cerr);
   if (cmd == "frame") return cli::run_frame(args, std::cout, std::cerr);
   if (cmd == "repo") return cli::run_repo(args, std::cout, std::cerr);
   if (cmd == "watch") return cli::run_watch(args, std::cout, std::cerr);

@@ -3,10 +3,12 @@
 #include <map>
 #include <mutex>
 
+#include "atdata/dataset/s3_shards.hpp"
 #include "atdata/error.hpp"
 #include "atdata/io/shard_urls.hpp"
 #include "atdata/net/http_byte_source.hpp"
 #include "atdata/net/http_client.hpp"
+#include "atdata/net/s3.hpp"
 
 namespace atdata {
 namespace {
@@ -41,11 +43,13 @@ ByteSourcePtr open_shard(const ShardContext& shard) {
     if (auto it = r.openers.find(scheme); it != r.openers.end()) opener = it->second;
   }
   if (opener) return opener(shard);
-  if (scheme == "http" || scheme == "https") {
+  if (scheme == "http" || scheme == "https" || scheme == "s3") {
     auto http = net::client_on(shard.http, shard.executor);
     net::HttpSourceOptions source;
     source.max_resume_attempts = shard.max_resumes;
     source.resume_backoff = shard.resume_backoff;
+    if (scheme == "s3")
+      return net::open_s3_source(std::move(http), default_s3_config(), url, std::move(source));
     return net::open_http_source(std::move(http), url, std::move(source));
   }
   throw ShardError(url, 0, "no handler for URL scheme '" + scheme + "'");

@@ -28,9 +28,10 @@ std::optional<std::uint64_t> content_range_start(std::string_view v) {
 }  // namespace
 
 HttpByteSource::HttpByteSource(std::shared_ptr<HttpClient> client, std::string url, HttpSourceOptions options)
-    : client_(std::move(client)), url_(std::move(url)), options_(std::move(options)) {
+    : client_(std::move(client)), request_url_(std::move(url)), options_(std::move(options)) {
+  url_ = options_.name.empty() ? request_url_ : options_.name;
   if (!client_) throw InvalidArgument("HttpByteSource needs an HttpClient");
-  HttpUrl::parse(url_);  // fail early, naming the URL
+  HttpUrl::parse(request_url_);  // fail early, naming the URL
 }
 
 HttpByteSource::~HttpByteSource() = default;
@@ -45,14 +46,15 @@ std::optional<std::string> HttpByteSource::validator() const noexcept {
 }
 
 asio::awaitable<void> HttpByteSource::start(std::uint64_t offset) {
-  HttpRequest req("GET", url_, options_.headers);
+  HttpRequest req("GET", request_url_, options_.headers);
   if (offset > 0) {
     req.headers.set("Range", "bytes=" + std::to_string(offset) + "-");
     req.headers.set("If-Range", validator_);
   }
+  if (options_.prepare) options_.prepare(req);
   stream_ = co_await client_->open(std::move(req));
   if (offset == 0) {
-    co_await stream_.throw_if_error();
+    co_await throw_if_error();
     size_ = stream_.content_length();
     auto etag = stream_.headers().get("ETag");
     if (etag && etag->substr(0, 2) != "W/") {
@@ -61,6 +63,11 @@ asio::awaitable<void> HttpByteSource::start(std::uint64_t offset) {
       validator_ = std::string(*lm);
     }
   }
+}
+
+asio::awaitable<void> HttpByteSource::throw_if_error() {
+  if (!stream_.ok() && options_.on_error) co_await options_.on_error(stream_);
+  co_await stream_.throw_if_error();
 }
 
 asio::awaitable<SharedBytes> HttpByteSource::next_chunk() {
@@ -105,7 +112,7 @@ asio::awaitable<SharedBytes> HttpByteSource::next_chunk() {
       // 200 means the entity changed (If-Range failed) or ranges are not
       // supported; either way the bytes already delivered cannot be trusted
       // to continue.
-      co_await stream_.throw_if_error();
+      co_await throw_if_error();
       throw NetworkError("GET " + url_ + ": cannot resume at byte " + std::to_string(offset_) +
                          ": server answered " + std::to_string(stream_.status()) + " instead of 206");
     }

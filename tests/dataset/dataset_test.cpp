@@ -230,7 +230,7 @@ TEST(Errors, MissingFileAndBadScheme) {
   EXPECT_EQ(ds.shard_list().size(), 2u);
   auto l = ds.ordered();
   EXPECT_THROW(l.next_blocking(), ShardError);
-  Dataset<FixtureSample> s3("s3://bucket/x.tar");
+  Dataset<FixtureSample> s3("gs://bucket/x.tar");
   auto l2 = s3.ordered();
   EXPECT_THROW(l2.next_blocking(), ShardError);
   // A good dataset still reads after a failure (no global state poisoned).

@@ -13,6 +13,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include "atdata/atmosphere/abstract_index.hpp"
 #include "atdata/atmosphere/at_uri.hpp"
 #include "atdata/atmosphere/client.hpp"
 #include "atdata/atmosphere/dataset_loader.hpp"
@@ -26,20 +27,15 @@ class Catalogue;
 class Discovery;
 struct DiscoveryConfig;
 
-// A dataset record with its address. Accessors as on Listed<R>: uri(), record().
-class AtmosphereIndexEntry {
+// A dataset record with its address. Accessors as on Listed<R>: uri(),
+// record(); the IndexEntry ones (name, schema_ref, data_urls, metadata, ref =
+// the AT-URI text) come from the record.
+class AtmosphereIndexEntry : public IndexEntry {
  public:
   AtmosphereIndexEntry() = default;
-  AtmosphereIndexEntry(AtUri uri, DatasetRecord record) : uri_(std::move(uri)), record_(std::move(record)) {}
+  AtmosphereIndexEntry(AtUri uri, DatasetRecord record);
 
   const AtUri& uri() const noexcept { return uri_; }
-  const std::string& name() const noexcept { return record_.name; }
-  const std::string& schema_ref() const noexcept { return record_.schema_ref; }
-  // External storage: the URLs as stored (patterns unexpanded); otherwise
-  // empty, as in Python (DatasetLoader::get_shard_urls gives blob URLs too).
-  std::vector<std::string> data_urls() const;
-  // The decoded metadata map; nullopt when the record has none.
-  std::optional<boost::json::object> metadata() const;
   const DatasetRecord& record() const noexcept { return record_; }
 
  private:
@@ -47,7 +43,10 @@ class AtmosphereIndexEntry {
   DatasetRecord record_;
 };
 
-class AtmosphereIndex {
+// Implements Index: through an `Index&` references are AT-URI strings (or a
+// dataset's name among this account's records) and entries plain IndexEntry
+// values; used directly it offers the typed calls below.
+class AtmosphereIndex final : public Index {
  public:
   explicit AtmosphereIndex(atproto::AtmosphereClient& client)
       : client_(&client),
@@ -55,6 +54,8 @@ class AtmosphereIndex {
         schema_loader_(client),
         dataset_publisher_(client),
         dataset_loader_(client) {}
+
+  std::string_view kind() const noexcept override { return "atmosphere"; }
 
   atproto::AtmosphereClient& client() noexcept { return *client_; }
   SchemaPublisher& schema_publisher() noexcept { return schema_publisher_; }
@@ -133,6 +134,16 @@ class AtmosphereIndex {
   }
 
  private:
+  boost::asio::awaitable<IndexEntry> do_insert_dataset(std::vector<std::string> urls, DatasetPublishOptions options,
+                                                       std::optional<SampleSchema> sample_schema) override;
+  // An AT-URI, or the name of one of this account's datasets.
+  boost::asio::awaitable<IndexEntry> do_get_dataset(std::string ref_or_name) override;
+  boost::asio::awaitable<std::vector<IndexEntry>> do_list_datasets() override;
+  boost::asio::awaitable<std::string> do_publish_schema(SampleSchema schema, SchemaPublishOptions options) override;
+  boost::asio::awaitable<SchemaRecord> do_get_schema(std::string ref) override;
+  boost::asio::awaitable<std::vector<IndexedSchema>> do_list_schemas() override;
+  boost::asio::awaitable<std::shared_ptr<const SampleSchema>> do_decode_schema(std::string ref) override;
+
   atproto::AtmosphereClient* client_;
   SchemaPublisher schema_publisher_;
   SchemaLoader schema_loader_;

@@ -1,8 +1,10 @@
 #pragma once
 // Maps a shard URL to a ByteSource (docs/format.md, "Shard URLs"). Plain paths, "file:"
-// URLs, "-" (stdin) and http(s):// (streaming GET through the loader's
-// HttpClient; non-2xx → HttpError) are built in; other schemes (ATProto
-// blobs, …) are added with register_shard_scheme or per dataset with
+// URLs, "-" (stdin), http(s):// (streaming GET through the loader's
+// HttpClient; non-2xx → HttpError) and s3://bucket/key (the same streaming
+// GET, SigV4-signed with default_s3_config() from dataset/s3_shards.hpp;
+// non-2xx → net::S3Error) are built in; other schemes (ATProto blobs, …) are
+// added with register_shard_scheme or per dataset with
 // DatasetOptions::opener, so the dataset code stays independent of how bytes
 // arrive.
 
@@ -48,9 +50,11 @@ using ShardOpener = std::function<ByteSourcePtr(const ShardContext& shard)>;
 // Registers (or replaces) the opener for a lower-case URL scheme, process-wide.
 void register_shard_scheme(const std::string& scheme, ShardOpener opener);
 
-// The default opener: local paths and file: URLs, then registered schemes,
-// then http(s) through `shard.http` (a client of its own when null); anything
-// else → ShardError "<url>: no handler for URL scheme 's3'".
+// The default opener: local paths and file: URLs, then registered schemes
+// (a registered "s3" replaces the built-in one), then http(s) and s3 through
+// `shard.http` (a client of its own when null), resuming a broken transfer
+// with Range up to shard.max_resumes times; anything else → ShardError
+// "<url>: no handler for URL scheme 'gs'".
 ByteSourcePtr open_shard(const ShardContext& shard);
 
 }  // namespace atdata

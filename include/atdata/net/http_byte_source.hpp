@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,18 @@ struct HttpSourceOptions {
   // splicing two different versions of a shard would corrupt it silently.
   int max_resume_attempts = 3;
   std::chrono::milliseconds resume_backoff{200};  // doubled after each attempt
+  // Called with every request the source sends (the first GET and each
+  // Range resume, whose Range / If-Range are already set), just before it is
+  // sent: request signatures that cover the headers and expire (S3's SigV4)
+  // must be computed afresh for each of them.
+  std::function<void(HttpRequest&)> prepare;
+  // Called with a non-2xx response instead of throwing the generic HttpError,
+  // to throw an error of the service's own (e.g. S3Error parsed from the XML
+  // body). If it returns, the generic HttpError is thrown.
+  std::function<asio::awaitable<void>(HttpResponseStream&)> on_error;
+  // What url() reports and errors name, when it is not the request URL
+  // (an s3:// URL fetched over https).
+  std::string name;
 };
 
 class HttpByteSource final : public ByteSource {
@@ -46,9 +59,11 @@ class HttpByteSource final : public ByteSource {
 
  private:
   asio::awaitable<void> start(std::uint64_t offset);
+  asio::awaitable<void> throw_if_error();
 
   std::shared_ptr<HttpClient> client_;
-  std::string url_;
+  std::string url_;  // the name: options.name or the request URL
+  std::string request_url_;
   HttpSourceOptions options_;
   HttpResponseStream stream_;
   bool started_ = false;
