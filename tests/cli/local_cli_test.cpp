@@ -78,14 +78,14 @@ TEST_F(LocalCli, InsertListShowSchemasAndCat) {
 
   CliRun js = local({"ls", "--json", "--db", db_});
   json::value v = json::parse(lines(js.out).at(0));
-  EXPECT_EQ(v.at("cid"), cid);
+  EXPECT_EQ(v.at("cid").as_string(), cid);
   EXPECT_EQ(v.at("metadata").at("split"), "test");
 
   CliRun show = local({"show", cid, "--json", "--db", db_});
   ASSERT_EQ(show.status, 0) << show.err;
   EXPECT_EQ(json::parse(show.out).at("name"), "samples");
   CliRun by_name = local({"show", "samples", "--json", "--db", db_});
-  EXPECT_EQ(json::parse(by_name.out).at("cid"), cid);
+  EXPECT_EQ(json::parse(by_name.out).at("cid").as_string(), cid);
 
   CliRun schemas = local({"schemas", "--db", db_});
   EXPECT_EQ(lines(schemas.out),

@@ -42,7 +42,7 @@ BOOST_DESCRIBE_STRUCT(FeatureRow, (), (features, label))
 
 std::string run_dir() {
   if (const char* e = std::getenv("ATDATA_S3_RUN_DIR"); e && *e) return e;
-  return std::string(ATDATA_STORAGE_RUN_DIR) + "/../s3-run";
+  return (std::filesystem::path(ATDATA_STORAGE_RUN_DIR).parent_path() / "s3-run").string();
 }
 
 std::string line_of(const std::string& path) {
