@@ -24,8 +24,10 @@ std::vector<LocalDatasetEntry> make_entries(int round) {
   std::vector<LocalDatasetEntry> v;
   v.reserve(kEntries);
   for (int i = 0; i < kEntries; ++i) {
-    const std::string u = "s3://bench-bucket/r" + std::to_string(round) + "/data--" + std::to_string(i) + ".tar";
-    v.emplace_back("bench-" + std::to_string(i), "local://schemas/bench.Sample@1.0.0", std::vector<std::string>{u});
+    const std::string u =
+        "s3://bench-bucket/r" + std::to_string(round) + "/data--" + std::to_string(i) + ".tar";
+    v.emplace_back("bench-" + std::to_string(i), "local://schemas/bench.Sample@1.0.0",
+                   std::vector<std::string>{u});
   }
   return v;
 }

@@ -83,8 +83,8 @@ asio::awaitable<void> demo(asio::io_context& io) {
   // [snippet local-index-promote]
   auto client = co_await atmo::AtmosphereClient::from_env(io.get_executor());
   atmo::AtmosphereIndex atmosphere(*client);
-  atmo::PromoteResult r = co_await atmo::promote(again, index, atmosphere,
-                                                 atmo::PromoteOptions().with_description("A subset"));
+  atmo::PromoteResult r =
+      co_await atmo::promote(again, index, atmosphere, atmo::PromoteOptions().with_description("A subset"));
   std::cout << r.dataset << (r.dataset_reused ? " (already promoted)" : "") << "\n";
   // [end local-index-promote]
   atmo::PromoteResult twice = co_await atmo::promote(again, index, atmosphere);

@@ -118,7 +118,8 @@ asio::awaitable<std::vector<IndexEntry>> AtmosphereIndex::do_list_datasets() {
   co_return std::vector<IndexEntry>(std::make_move_iterator(all.begin()), std::make_move_iterator(all.end()));
 }
 
-asio::awaitable<std::string> AtmosphereIndex::do_publish_schema(SampleSchema schema, SchemaPublishOptions options) {
+asio::awaitable<std::string> AtmosphereIndex::do_publish_schema(SampleSchema schema,
+                                                                SchemaPublishOptions options) {
   AtUri uri = co_await schema_publisher_.publish(schema, std::move(options));
   co_return uri.str();
 }
@@ -129,7 +130,7 @@ asio::awaitable<SchemaRecord> AtmosphereIndex::do_get_schema(std::string ref) {
     co_return co_await get_schema(std::move(uri));
   } catch (const XrpcError& e) {
     if (!is_not_found(e)) throw;
-      throw NotFound("schema", ref, ref + ": " + e.what());
+    throw NotFound("schema", ref, ref + ": " + e.what());
   }
 }
 
@@ -147,7 +148,7 @@ asio::awaitable<std::shared_ptr<const SampleSchema>> AtmosphereIndex::do_decode_
     co_return co_await decode_schema(std::move(uri));
   } catch (const XrpcError& e) {
     if (!is_not_found(e)) throw;
-      throw NotFound("schema", ref, ref + ": " + e.what());
+    throw NotFound("schema", ref, ref + ": " + e.what());
   }
 }
 

@@ -40,8 +40,8 @@ std::string local_entry_cid(std::string_view schema_ref, std::span<const std::st
   return atproto::cid_v1_sha256(kDagCborCodec, atproto::sha256(cbor));
 }
 
-LocalDatasetEntry::LocalDatasetEntry(std::string name, std::string schema_ref, std::vector<std::string> data_urls,
-                                     std::optional<json::object> metadata)
+LocalDatasetEntry::LocalDatasetEntry(std::string name, std::string schema_ref,
+                                     std::vector<std::string> data_urls, std::optional<json::object> metadata)
     : IndexEntry() {
   std::string cid = local_entry_cid(schema_ref, data_urls);
   static_cast<IndexEntry&>(*this) = IndexEntry(std::move(name), std::move(schema_ref), std::move(data_urls),
@@ -49,8 +49,8 @@ LocalDatasetEntry::LocalDatasetEntry(std::string name, std::string schema_ref, s
 }
 
 LocalDatasetEntry LocalDatasetEntry::stored(std::string cid, std::string name, std::string schema_ref,
-                                            std::vector<std::string> data_urls, std::optional<json::object> metadata,
-                                            std::string legacy_uuid) {
+                                            std::vector<std::string> data_urls,
+                                            std::optional<json::object> metadata, std::string legacy_uuid) {
   if (cid.empty()) cid = local_entry_cid(schema_ref, data_urls);
   return LocalDatasetEntry(IndexEntry(std::move(name), std::move(schema_ref), std::move(data_urls),
                                       std::move(metadata), std::move(cid)),
@@ -97,12 +97,18 @@ LocalDatasetEntry decode_entry_fields(std::span<const HashField> fields) {
   const std::string* metadata = nullptr;
   const std::string* legacy = nullptr;
   for (const auto& [k, v] : fields) {
-    if (k == "name") name = &v;
-    else if (k == "schema_ref") schema_ref = &v;
-    else if (k == "data_urls") urls = &v;
-    else if (k == "cid") cid = &v;
-    else if (k == "metadata") metadata = &v;
-    else if (k == "legacy_uuid") legacy = &v;
+    if (k == "name")
+      name = &v;
+    else if (k == "schema_ref")
+      schema_ref = &v;
+    else if (k == "data_urls")
+      urls = &v;
+    else if (k == "cid")
+      cid = &v;
+    else if (k == "metadata")
+      metadata = &v;
+    else if (k == "legacy_uuid")
+      legacy = &v;
   }
   if (name == nullptr) throw DecodeError("name", "the field is missing", std::nullopt);
   if (schema_ref == nullptr) throw DecodeError("schema_ref", "the field is missing", std::nullopt);

@@ -133,8 +133,10 @@ asio::awaitable<std::vector<LocalDatasetEntry>> LocalIndex::entries() {
       if (e.cid() != s.cid) {
         // Python trusts the stored cid field; the key is what get_entry
         // finds, so the entry is listed under it, and the difference reported.
-        report(std::string(kEntryPrefix) + s.cid, "its cid field says " + e.cid() + "; listed under the key's CID");
-        e = LocalDatasetEntry::stored(s.cid, e.name(), e.schema_ref(), e.data_urls(), e.metadata(), e.legacy_uuid());
+        report(std::string(kEntryPrefix) + s.cid,
+               "its cid field says " + e.cid() + "; listed under the key's CID");
+        e = LocalDatasetEntry::stored(s.cid, e.name(), e.schema_ref(), e.data_urls(), e.metadata(),
+                                      e.legacy_uuid());
       }
       out.push_back(std::move(e));
     } catch (const DecodeError& e) {
@@ -147,14 +149,16 @@ asio::awaitable<std::vector<LocalDatasetEntry>> LocalIndex::entries() {
   co_return out;
 }
 
-asio::awaitable<IndexEntry> LocalIndex::do_insert_dataset(std::vector<std::string> urls, DatasetPublishOptions o,
+asio::awaitable<IndexEntry> LocalIndex::do_insert_dataset(std::vector<std::string> urls,
+                                                          DatasetPublishOptions o,
                                                           std::optional<SampleSchema> sample_schema) {
   if (o.name.empty()) throw InvalidArgument("dataset name is required");
   if (urls.empty()) throw InvalidArgument("a dataset needs at least one data URL");
   std::string schema_ref = std::move(o.schema_ref);
   if (schema_ref.empty()) {
     if (!sample_schema || !o.auto_publish_schema) {
-      throw InvalidArgument("schema_ref is required when no sample type is known (or auto_publish_schema is off)");
+      throw InvalidArgument(
+          "schema_ref is required when no sample type is known (or auto_publish_schema is off)");
     }
     // Python makes up `local://schemas/<module.Class>@1.0.0` without storing
     // it; publishing makes the reference resolvable.
@@ -179,7 +183,8 @@ asio::awaitable<std::vector<IndexEntry>> LocalIndex::do_list_datasets() {
   co_return std::vector<IndexEntry>(std::make_move_iterator(all.begin()), std::make_move_iterator(all.end()));
 }
 
-asio::awaitable<std::string> LocalIndex::do_publish_schema(SampleSchema schema, SchemaPublishOptions options) {
+asio::awaitable<std::string> LocalIndex::do_publish_schema(SampleSchema schema,
+                                                           SchemaPublishOptions options) {
   std::string kind = options.name.empty() ? schema.name() : options.name;
   if (kind.empty()) throw InvalidArgument("a local schema needs a name (SchemaPublishOptions::name)");
   if (options.version.empty() || options.version.find('@') != std::string::npos) {
@@ -210,9 +215,9 @@ asio::awaitable<SchemaRecord> LocalIndex::do_get_schema(std::string ref) {
   try {
     co_return parse_local_schema_json(json);
   } catch (const Error& e) {
-    throw LocalIndexError("get schema", std::string(store_->backend()),
-                          std::string(kSchemaPrefix) + LocalSchemaRef::parse(ref).key() + " cannot be read: " +
-                              e.what());
+    throw LocalIndexError(
+        "get schema", std::string(store_->backend()),
+        std::string(kSchemaPrefix) + LocalSchemaRef::parse(ref).key() + " cannot be read: " + e.what());
   }
 }
 
@@ -231,7 +236,8 @@ asio::awaitable<std::vector<IndexedSchema>> LocalIndex::do_list_schemas() {
       skip(std::string(kSchemaPrefix) + s.key, e.what());
     }
   }
-  std::sort(out.begin(), out.end(), [](const IndexedSchema& a, const IndexedSchema& b) { return a.ref() < b.ref(); });
+  std::sort(out.begin(), out.end(),
+            [](const IndexedSchema& a, const IndexedSchema& b) { return a.ref() < b.ref(); });
   co_return out;
 }
 

@@ -35,7 +35,8 @@ json::object local_field_type(const SchemaFieldType& t) {
     case SchemaFieldKind::array:
       o["$type"] = "local#array";
       // Python stores a bare `List` as a list of str.
-      o["items"] = t.items ? local_field_type(*t.items) : local_field_type(SchemaFieldType::of(Primitive::str));
+      o["items"] =
+          t.items ? local_field_type(*t.items) : local_field_type(SchemaFieldType::of(Primitive::str));
       break;
     case SchemaFieldKind::ref:
       o["$type"] = "local#ref";
@@ -56,16 +57,32 @@ void dump_string(std::string_view s, std::string& out) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
         default:
-          if (c < 0x20) u(c);
-          else out += static_cast<char>(c);
+          if (c < 0x20)
+            u(c);
+          else
+            out += static_cast<char>(c);
       }
       ++i;
       continue;
@@ -83,7 +100,8 @@ void dump_string(std::string_view s, std::string& out) {
       len = 3;
     } else if ((c & 0xf8) == 0xf0 && i + 3 < s.size()) {
       cp = ((c & 0x07u) << 18) | ((static_cast<unsigned char>(s[i + 1]) & 0x3fu) << 12) |
-           ((static_cast<unsigned char>(s[i + 2]) & 0x3fu) << 6) | (static_cast<unsigned char>(s[i + 3]) & 0x3fu);
+           ((static_cast<unsigned char>(s[i + 2]) & 0x3fu) << 6) |
+           (static_cast<unsigned char>(s[i + 3]) & 0x3fu);
       len = 4;
     }
     if (cp >= 0x10000) {
@@ -118,8 +136,10 @@ void dump_double(double v, std::string& out) {
   std::string digits;
   bool neg = false;
   for (char ch : mant) {
-    if (ch == '-') neg = true;
-    else if (ch != '.') digits += ch;
+    if (ch == '-')
+      neg = true;
+    else if (ch != '.')
+      digits += ch;
   }
   if (neg) out += '-';
   if (exp >= -4 && exp < 16) {
@@ -150,12 +170,24 @@ void dump_double(double v, std::string& out) {
 
 void dump(const json::value& v, std::string& out) {
   switch (v.kind()) {
-    case json::kind::null: out += "null"; break;
-    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
-    case json::kind::int64: out += std::to_string(v.get_int64()); break;
-    case json::kind::uint64: out += std::to_string(v.get_uint64()); break;
-    case json::kind::double_: dump_double(v.get_double(), out); break;
-    case json::kind::string: dump_string(v.get_string(), out); break;
+    case json::kind::null:
+      out += "null";
+      break;
+    case json::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      break;
+    case json::kind::int64:
+      out += std::to_string(v.get_int64());
+      break;
+    case json::kind::uint64:
+      out += std::to_string(v.get_uint64());
+      break;
+    case json::kind::double_:
+      dump_double(v.get_double(), out);
+      break;
+    case json::kind::string:
+      dump_string(v.get_string(), out);
+      break;
     case json::kind::array: {
       out += '[';
       bool first = true;

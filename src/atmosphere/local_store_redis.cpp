@@ -31,8 +31,9 @@ constexpr std::string_view kSchemaPrefix = "LocalSchema:";
 constexpr const char* kScanCount = "1000";
 
 [[noreturn]] void bad_reply(const std::string& operation, const std::string& key, const RespValue& v) {
-  throw LocalIndexError(operation, "redis",
-                        key + ": unexpected reply" + (v.is_error() ? ": " + std::string(v.str()) : std::string()));
+  throw LocalIndexError(
+      operation, "redis",
+      key + ": unexpected reply" + (v.is_error() ? ": " + std::string(v.str()) : std::string()));
 }
 
 std::vector<HashField> hash_fields(const std::string& key, const RespValue& v) {
@@ -40,7 +41,8 @@ std::vector<HashField> hash_fields(const std::string& key, const RespValue& v) {
   const auto& a = v.array();
   std::vector<HashField> out;
   out.reserve(a.size() / 2);
-  for (std::size_t i = 0; i + 1 < a.size(); i += 2) out.emplace_back(std::string(a[i].str()), std::string(a[i + 1].str()));
+  for (std::size_t i = 0; i + 1 < a.size(); i += 2)
+    out.emplace_back(std::string(a[i].str()), std::string(a[i + 1].str()));
   return out;
 }
 
@@ -151,7 +153,9 @@ class RedisStore final : public LocalStore {
     std::vector<RespValue> r = co_await client_.exec(req);
     const RespValue& v = r.at(0);
     if (v.is_null()) co_return std::nullopt;
-    if (v.is_error()) throw LocalIndexError("get schema", "redis", std::string(kSchemaPrefix) + key + ": " + std::string(v.str()));
+    if (v.is_error())
+      throw LocalIndexError("get schema", "redis",
+                            std::string(kSchemaPrefix) + key + ": " + std::string(v.str()));
     co_return std::string(v.str());
   }
 

@@ -52,7 +52,8 @@ CREATE TABLE schemas(key TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
 )sql";
 
 std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -67,8 +68,8 @@ class SqliteStore final : public LocalStore {
       if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     }
     where_ = target;
-    const int rc = sqlite3_open_v2(target.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                   nullptr);
+    const int rc = sqlite3_open_v2(target.c_str(), &db_,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
       std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close(db_);
@@ -98,11 +99,16 @@ class SqliteStore final : public LocalStore {
         const std::string* meta = nullptr;
         const std::string* legacy = nullptr;
         for (const auto& [k, v] : e.fields) {
-          if (k == "name") name = &v;
-          else if (k == "schema_ref") ref = &v;
-          else if (k == "data_urls") urls = &v;
-          else if (k == "metadata") meta = &v;
-          else if (k == "legacy_uuid") legacy = &v;
+          if (k == "name")
+            name = &v;
+          else if (k == "schema_ref")
+            ref = &v;
+          else if (k == "data_urls")
+            urls = &v;
+          else if (k == "metadata")
+            meta = &v;
+          else if (k == "legacy_uuid")
+            legacy = &v;
         }
         s.bind(e.cid).bind(name ? *name : "").bind(ref ? *ref : "").bind_blob(urls ? *urls : "");
         meta ? s.bind_blob(*meta) : s.bind_null();
@@ -191,7 +197,8 @@ class SqliteStore final : public LocalStore {
         exec(db_, ("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str(), "open");
         exec(db_, ("PRAGMA user_version=" + std::to_string(kFormatVersion)).c_str(), "open");
       } else if (app_id != kApplicationId) {
-        throw LocalIndexError("open", "sqlite", where_ + " is an SQLite database but not an atdata local index");
+        throw LocalIndexError("open", "sqlite",
+                              where_ + " is an SQLite database but not an atdata local index");
       } else if (version > kFormatVersion) {
         throw LocalIndexError("open", "sqlite",
                               where_ + " was written by a newer atdata (format " + std::to_string(version) +
@@ -202,13 +209,15 @@ class SqliteStore final : public LocalStore {
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       throw;
     }
-    upsert_ = Stmt(db_,
-                   "INSERT INTO entries(cid, name, schema_ref, data_urls, metadata, legacy_uuid, inserted_at_us) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(cid) DO UPDATE SET name=excluded.name, "
-                   "schema_ref=excluded.schema_ref, data_urls=excluded.data_urls, metadata=excluded.metadata, "
-                   "legacy_uuid=excluded.legacy_uuid",
-                   "open");
-    constexpr const char* cols = "SELECT cid, name, schema_ref, data_urls, metadata, legacy_uuid FROM entries ";
+    upsert_ =
+        Stmt(db_,
+             "INSERT INTO entries(cid, name, schema_ref, data_urls, metadata, legacy_uuid, inserted_at_us) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(cid) DO UPDATE SET name=excluded.name, "
+             "schema_ref=excluded.schema_ref, data_urls=excluded.data_urls, metadata=excluded.metadata, "
+             "legacy_uuid=excluded.legacy_uuid",
+             "open");
+    constexpr const char* cols =
+        "SELECT cid, name, schema_ref, data_urls, metadata, legacy_uuid FROM entries ";
     get_ = Stmt(db_, std::string(cols) + "WHERE cid = ?", "open");
     all_ = Stmt(db_, std::string(cols) + "ORDER BY name, cid", "open");
     named_ = Stmt(db_, std::string(cols) + "WHERE name = ? ORDER BY cid", "open");
@@ -231,7 +240,8 @@ class SqliteStore final : public LocalStore {
   }
 
   void close() {
-    for (Stmt* s : {&upsert_, &get_, &all_, &named_, &upsert_schema_, &get_schema_, &all_schemas_}) *s = Stmt();
+    for (Stmt* s : {&upsert_, &get_, &all_, &named_, &upsert_schema_, &get_schema_, &all_schemas_})
+      *s = Stmt();
     if (db_ != nullptr) sqlite3_close(db_);
     db_ = nullptr;
   }

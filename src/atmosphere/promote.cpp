@@ -86,8 +86,8 @@ bool same_fields(const SchemaRecord& a, const SchemaRecord& b) {
 
 }  // namespace
 
-asio::awaitable<PromoteResult> promote(LocalDatasetEntry entry, LocalIndex& local, AtmosphereIndex& atmosphere,
-                                       PromoteOptions options) {
+asio::awaitable<PromoteResult> promote(LocalDatasetEntry entry, LocalIndex& local,
+                                       AtmosphereIndex& atmosphere, PromoteOptions options) {
   if (entry.data_urls().empty()) {
     throw InvalidArgument("Local entry '" + entry.name() + "' has no data URLs");
   }
@@ -151,7 +151,8 @@ asio::awaitable<PromoteResult> promote(LocalDatasetEntry entry, LocalIndex& loca
         same = r.storage.kind == StorageLocation::Kind::external && r.storage.urls == entry.data_urls();
       } else if (r.storage.kind == StorageLocation::Kind::blobs && r.storage.blobs.size() == shards.size()) {
         same = true;
-        for (std::size_t k = 0; k < shards.size(); ++k) same = same && r.storage.blobs[k].cid() == shards[k].cid;
+        for (std::size_t k = 0; k < shards.size(); ++k)
+          same = same && r.storage.blobs[k].cid() == shards[k].cid;
       }
       if (same) {
         result.dataset = d.uri();
@@ -170,12 +171,12 @@ asio::awaitable<PromoteResult> promote(LocalDatasetEntry entry, LocalIndex& loca
     std::vector<std::string> paths;
     paths.reserve(shards.size());
     for (const auto& s : shards) paths.push_back(s.path);
-    result.dataset =
-        co_await atmosphere.dataset_publisher().publish_with_blob_files(std::move(paths), result.schema, std::move(dopts));
+    result.dataset = co_await atmosphere.dataset_publisher().publish_with_blob_files(
+        std::move(paths), result.schema, std::move(dopts));
   } else {
     std::vector<std::string> urls = entry.data_urls();
-    result.dataset =
-        co_await atmosphere.dataset_publisher().publish_with_urls(std::move(urls), result.schema, std::move(dopts));
+    result.dataset = co_await atmosphere.dataset_publisher().publish_with_urls(std::move(urls), result.schema,
+                                                                               std::move(dopts));
   }
   co_return result;
 }

@@ -184,9 +184,9 @@ int local_insert(const ParsedArgs& p, std::ostream& out, std::ostream& err) {
 
 int run_local(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   return guarded(kLocalUsage, err, [&] {
-    auto p = parse_args(args, {"--redis", "--db", "--name", "--schema-ref", "--schema", "--kind", "--version",
-                               "--metadata"},
-                        {"--json"});
+    auto p = parse_args(
+        args, {"--redis", "--db", "--name", "--schema-ref", "--schema", "--kind", "--version", "--metadata"},
+        {"--json"});
     if (p.help || p.positional.empty()) {
       if (!p.help) throw UsageError("give a subcommand: ls, show, insert or schemas");
       out << kLocalUsage << "\n";
@@ -203,7 +203,8 @@ int run_local(const std::vector<std::string>& args, std::ostream& out, std::ostr
 
 int run_promote(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   return guarded(kPromoteUsage, err, [&] {
-    auto p = parse_args(args, {"--redis", "--db", "--name", "--description", "--tag", "--license"}, {"--blobs"});
+    auto p =
+        parse_args(args, {"--redis", "--db", "--name", "--description", "--tag", "--license"}, {"--blobs"});
     if (p.help) {
       out << kPromoteUsage << "\n";
       return kExitOk;

@@ -56,9 +56,10 @@ TEST(LocalEntry, CidOfTheSpecExample) {
   map["schema_ref"] = kRef;
   map["data_urls"] = json::array{"s3://bucket/dataset.tar"};
   const auto cbor = atdata::atproto::dag_cbor_encode_json(map);
-  EXPECT_EQ(cbor, from_hex("a269646174615f75726c73 81 77 73333a2f2f6275636b65742f646174617365742e746172"
-                           "6a736368656d615f726566 782c 6c6f63616c3a2f2f736368656d61732f746573745f6d6f64756c652e"
-                           "5465737453616d706c6540312e302e30"));
+  EXPECT_EQ(cbor,
+            from_hex("a269646174615f75726c73 81 77 73333a2f2f6275636b65742f646174617365742e746172"
+                     "6a736368656d615f726566 782c 6c6f63616c3a2f2f736368656d61732f746573745f6d6f64756c652e"
+                     "5465737453616d706c6540312e302e30"));
   EXPECT_EQ(local_entry_cid(kRef, urls), kCid);
   LocalDatasetEntry e("test-dataset", kRef, urls, version_map());
   EXPECT_EQ(e.cid(), kCid);
@@ -107,7 +108,11 @@ TEST(LocalEntry, ReadsAnyFieldOrderUnknownFieldsAndAnAbsentCid) {
 }
 
 TEST(LocalEntry, MalformedFieldsNameTheField) {
-  std::vector<detail::HashField> f{{"name", "n"}, {"schema_ref", kRef}, {"data_urls", "\x92\xa1" "a"}};
+  std::vector<detail::HashField> f{{"name", "n"},
+                                   {"schema_ref", kRef},
+                                   {"data_urls",
+                                    "\x92\xa1"
+                                    "a"}};
   try {
     detail::decode_entry_fields(f);
     FAIL() << "truncated data_urls accepted";
@@ -247,7 +252,8 @@ TEST(LocalIndexSqlite, AReAddReplacesTheWholeEntry) {
   LocalIndex index(ioc.get_executor(), memory());
   run_io(ioc, index.add_entry(LocalDatasetEntry("v1", kRef, {"a.tar"}, version_map())));
   run_io(ioc, index.add_entry(LocalDatasetEntry("v2", kRef, {"a.tar"})));
-  LocalDatasetEntry got = run_io(ioc, index.get_entry(local_entry_cid(kRef, std::vector<std::string>{"a.tar"})));
+  LocalDatasetEntry got =
+      run_io(ioc, index.get_entry(local_entry_cid(kRef, std::vector<std::string>{"a.tar"})));
   EXPECT_EQ(got.name(), "v2");
   EXPECT_FALSE(got.metadata()) << "Python keeps the stale metadata; this index must not";
   EXPECT_EQ(run_io(ioc, index.entries()).size(), 1u);
@@ -316,7 +322,8 @@ TEST(LocalIndexSqlite, AFileSurvivesReopenAndRefusesOtherDatabases) {
     co.path = other.string();
     Catalogue catalogue(co);  // another SQLite database of ours
   }
-  EXPECT_THROW(LocalIndex(ioc.get_executor(), LocalIndexConfig().with_path(other.string())), atdata::LocalIndexError);
+  EXPECT_THROW(LocalIndex(ioc.get_executor(), LocalIndexConfig().with_path(other.string())),
+               atdata::LocalIndexError);
 }
 
 // Two processes insert into one file at once, and a third is killed with
@@ -324,7 +331,10 @@ TEST(LocalIndexSqlite, AFileSurvivesReopenAndRefusesOtherDatabases) {
 // and the file still opens and lists without a skipped entry.
 TEST(LocalIndexSqlite, ConcurrentProcessesAndAKillLoseNothing) {
   const fs::path p = temp_file("shared.sqlite");
-  { asio::io_context ioc; LocalIndex init(ioc.get_executor(), LocalIndexConfig().with_path(p.string())); }
+  {
+    asio::io_context ioc;
+    LocalIndex init(ioc.get_executor(), LocalIndexConfig().with_path(p.string()));
+  }
   constexpr int kPerProcess = 300;
   auto writer = [&](int id, bool batches) {
     asio::io_context ioc;
@@ -332,7 +342,8 @@ TEST(LocalIndexSqlite, ConcurrentProcessesAndAKillLoseNothing) {
     for (int i = 0; i < kPerProcess; ++i) {
       std::vector<LocalDatasetEntry> batch;
       for (int j = 0; j < (batches ? 10 : 1); ++j) {
-        const std::string u = "p" + std::to_string(id) + "-" + std::to_string(i) + "-" + std::to_string(j) + ".tar";
+        const std::string u =
+            "p" + std::to_string(id) + "-" + std::to_string(i) + "-" + std::to_string(j) + ".tar";
         batch.emplace_back("entry-" + u, kRef, std::vector<std::string>{u});
       }
       run_io(ioc, index.add_entries(std::move(batch)));

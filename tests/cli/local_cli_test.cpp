@@ -66,15 +66,16 @@ class LocalCli : public ::testing::Test {
 
 TEST_F(LocalCli, InsertListShowSchemasAndCat) {
   const std::string url = std::string(ATDATA_TEST_DATA_DIR) + "/test_samples.tar";
-  CliRun ins = local({"insert", url, "--name", "samples", "--schema", schema_file_, "--kind", "tests.TestSample",
-                   "--metadata", R"({"split": "test"})", "--db", db_});
+  CliRun ins = local({"insert", url, "--name", "samples", "--schema", schema_file_, "--kind",
+                      "tests.TestSample", "--metadata", R"({"split": "test"})", "--db", db_});
   ASSERT_EQ(ins.status, 0) << ins.err;
   const std::string cid = lines(ins.out).at(0);
   EXPECT_EQ(cid.rfind("bafyrei", 0), 0u) << cid;
 
   CliRun ls = local({"ls", "--db", db_});
   ASSERT_EQ(ls.status, 0) << ls.err;
-  EXPECT_EQ(lines(ls.out), std::vector<std::string>{cid + "\tsamples\tlocal://schemas/tests.TestSample@1.0.0\t" + url});
+  EXPECT_EQ(lines(ls.out),
+            std::vector<std::string>{cid + "\tsamples\tlocal://schemas/tests.TestSample@1.0.0\t" + url});
 
   CliRun js = local({"ls", "--json", "--db", db_});
   json::value v = json::parse(lines(js.out).at(0));
@@ -112,7 +113,7 @@ TEST_F(LocalCli, InsertListShowSchemasAndCat) {
 TEST_F(LocalCli, UsageErrors) {
   EXPECT_EQ(local({}).status, cli::kExitUsage);
   EXPECT_EQ(local({"frobnicate", "--db", db_}).status, cli::kExitUsage);
-  EXPECT_EQ(local({"insert", "--name", "x", "--db", db_}).status, cli::kExitUsage);  // no URL
+  EXPECT_EQ(local({"insert", "--name", "x", "--db", db_}).status, cli::kExitUsage);           // no URL
   EXPECT_EQ(local({"insert", "a.tar", "--name", "x", "--db", db_}).status, cli::kExitUsage);  // no schema
   EXPECT_EQ(local({"ls", "--db", db_, "--redis", "redis://127.0.0.1"}).status, cli::kExitUsage);
 }

@@ -44,8 +44,8 @@ std::size_t count_datasets(Account& acc, AtmosphereIndex& index, const std::stri
 class PromotePds : public ::testing::Test {
  protected:
   void SetUp() override {
-    local_ = std::make_unique<LocalIndex>(acc_.io.get_executor(),
-                                          LocalIndexConfig().with_path((dir_.path / "index.sqlite").string()));
+    local_ = std::make_unique<LocalIndex>(
+        acc_.io.get_executor(), LocalIndexConfig().with_path((dir_.path / "index.sqlite").string()));
     suffix_ = unique_suffix();
     SchemaPublishOptions so;
     so.name = "promote_test.Features" + suffix_;

@@ -54,9 +54,9 @@ class Index {
   // `sample_schema` first (InvalidArgument when it is not given). The local
   // index uses name, schema_ref, schema_version and metadata; the atmosphere
   // index every option.
-  boost::asio::awaitable<IndexEntry> insert_dataset_urls(std::vector<std::string> urls,
-                                                         DatasetPublishOptions options,
-                                                         std::optional<SampleSchema> sample_schema = std::nullopt) {
+  boost::asio::awaitable<IndexEntry> insert_dataset_urls(
+      std::vector<std::string> urls, DatasetPublishOptions options,
+      std::optional<SampleSchema> sample_schema = std::nullopt) {
     return do_insert_dataset(std::move(urls), std::move(options), std::move(sample_schema));
   }
   // Any dataset object with url() and a sample_type (e.g. atdata::Dataset<T>):

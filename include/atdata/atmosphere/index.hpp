@@ -134,12 +134,14 @@ class AtmosphereIndex final : public Index {
   }
 
  private:
-  boost::asio::awaitable<IndexEntry> do_insert_dataset(std::vector<std::string> urls, DatasetPublishOptions options,
+  boost::asio::awaitable<IndexEntry> do_insert_dataset(std::vector<std::string> urls,
+                                                       DatasetPublishOptions options,
                                                        std::optional<SampleSchema> sample_schema) override;
   // An AT-URI, or the name of one of this account's datasets.
   boost::asio::awaitable<IndexEntry> do_get_dataset(std::string ref_or_name) override;
   boost::asio::awaitable<std::vector<IndexEntry>> do_list_datasets() override;
-  boost::asio::awaitable<std::string> do_publish_schema(SampleSchema schema, SchemaPublishOptions options) override;
+  boost::asio::awaitable<std::string> do_publish_schema(SampleSchema schema,
+                                                        SchemaPublishOptions options) override;
   boost::asio::awaitable<SchemaRecord> do_get_schema(std::string ref) override;
   boost::asio::awaitable<std::vector<IndexedSchema>> do_list_schemas() override;
   boost::asio::awaitable<std::shared_ptr<const SampleSchema>> do_decode_schema(std::string ref) override;

@@ -40,8 +40,8 @@ class LocalDatasetEntry : public IndexEntry {
 
   // Trusts `cid` as stored (Python does too); LocalIndex checks it.
   static LocalDatasetEntry stored(std::string cid, std::string name, std::string schema_ref,
-                                  std::vector<std::string> data_urls, std::optional<boost::json::object> metadata,
-                                  std::string legacy_uuid = {});
+                                  std::vector<std::string> data_urls,
+                                  std::optional<boost::json::object> metadata, std::string legacy_uuid = {});
 
  private:
   LocalDatasetEntry(IndexEntry base, std::string legacy_uuid)
@@ -60,8 +60,8 @@ using HashField = std::pair<std::string, std::string>;
 std::vector<HashField> encode_entry_fields(const LocalDatasetEntry& entry);
 
 // The inverse: fields in any order, unknown ones ignored, an absent `cid`
-// recomputed from the content (as Python does). Throws atdata::DecodeError naming the field that is missing or
-// malformed (listings skip and report such entries).
+// recomputed from the content (as Python does). Throws atdata::DecodeError naming the field that is missing
+// or malformed (listings skip and report such entries).
 LocalDatasetEntry decode_entry_fields(std::span<const HashField> fields);
 
 // msgpack array of msgpack str, as `msgpack.packb(list_of_str)`.

@@ -14,7 +14,8 @@ namespace atdata::atmosphere {
 
 class LocalSchemaRef {
  public:
-  LocalSchemaRef(std::string kind, std::string version) : kind_(std::move(kind)), version_(std::move(version)) {}
+  LocalSchemaRef(std::string kind, std::string version)
+      : kind_(std::move(kind)), version_(std::move(version)) {}
 
   // "local://schemas/<kind>@<version>", split at the last '@'. Throws
   // InvalidArgument with Python's messages ("Invalid local schema reference:

@@ -57,7 +57,8 @@ class BasicStmt {
     return *this;
   }
   BasicStmt& bind_blob(std::string_view b) {
-    check(sqlite3_bind_blob(stmt_, next_++, b.data() ? b.data() : "", static_cast<int>(b.size()), SQLITE_TRANSIENT));
+    check(sqlite3_bind_blob(stmt_, next_++, b.data() ? b.data() : "", static_cast<int>(b.size()),
+                            SQLITE_TRANSIENT));
     return *this;
   }
   BasicStmt& bind_null() {
