@@ -13,7 +13,7 @@ trap '"$here/tools/redis/ctest-fixture.sh" stop "$run"; rm -rf "$run"' EXIT
 url=$(cat "$run/url")
 port=${url##*:}
 echo "redis-benchmark (reference): 10,000 HSETs of 5 fields, pipeline 100"
-redis-benchmark -p "$port" -n 10000 -P 100 -q \
+redis-benchmark -p "$port" -n 10000 -P 100 -q --csv \
   HSET "bench:__rand_int__" name "bench-entry" schema_ref "local://schemas/bench.Sample@1.0.0" \
   data_urls "s3://bench-bucket/r0/data--000000.tar" cid "bafyreihq4r3uv4x7msyzynaysmcqglilpfpom5snnr3ej4ln6pwm6udigm" \
   metadata "none"
