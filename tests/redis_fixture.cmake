@@ -1,6 +1,6 @@
 # A redis-server on loopback for tests/storage (tools/redis/ctest-fixture.sh):
 # <run>/url is a plain server, <run>/auth_url one with requirepass. The
-# suite's tests find <run> as ${ATDATA_STORAGE_RUN_DIR}/../redis-run (or take
+# suite's tests find <run> as <build>/redis-run (the parent of ATDATA_STORAGE_RUN_DIR) (or take
 # ATDATA_REDIS_URL from the environment) and skip when neither exists.
 find_program(REDIS_SERVER_PROGRAM redis-server PATHS /usr/bin /usr/local/bin /usr/sbin)
 find_program(PYTHON3_PROGRAM python3)

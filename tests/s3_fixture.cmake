@@ -1,7 +1,7 @@
 # The S3-compatible server on loopback for tests/storage (tools/s3): <run>/url,
 # access_key, secret_key, bucket, and the fault proxy in front of it at
 # <run>/faultproxy/url. The suite's tests find <run> as
-# ${ATDATA_STORAGE_RUN_DIR}/../s3-run (or take ATDATA_S3_RUN_DIR from the
+# <build>/s3-run (the parent of ATDATA_STORAGE_RUN_DIR) (or take ATDATA_S3_RUN_DIR from the
 # environment) and skip when neither exists.
 find_program(NODE_PROGRAM node)
 if(NODE_PROGRAM AND EXISTS ${PROJECT_SOURCE_DIR}/tools/s3/ctest-fixture.sh)

@@ -35,10 +35,15 @@
 #include "atdata/net/http_client.hpp"
 #include "atdata/net/http_message.hpp"
 #include "atdata/net/http_options.hpp"
+#include "atdata/net/redis.hpp"
+#include "atdata/net/resp.hpp"
+#include "atdata/net/s3.hpp"
+#include "atdata/net/sigv4.hpp"
 #include "atdata/net/url.hpp"
 
 #include "atdata/dataset/dataset.hpp"
 #include "atdata/dataset/raw_loader.hpp"
+#include "atdata/dataset/s3_shards.hpp"
 #include "atdata/dataset/shard_opener.hpp"
 #include "atdata/dataset/write.hpp"
 

@@ -42,11 +42,8 @@ std::string local_entry_cid(std::string_view schema_ref, std::span<const std::st
 
 LocalDatasetEntry::LocalDatasetEntry(std::string name, std::string schema_ref,
                                      std::vector<std::string> data_urls, std::optional<json::object> metadata)
-    : IndexEntry() {
-  std::string cid = local_entry_cid(schema_ref, data_urls);
-  static_cast<IndexEntry&>(*this) = IndexEntry(std::move(name), std::move(schema_ref), std::move(data_urls),
-                                               std::move(metadata), std::move(cid));
-}
+    : LocalDatasetEntry(
+          stored({}, std::move(name), std::move(schema_ref), std::move(data_urls), std::move(metadata))) {}
 
 LocalDatasetEntry LocalDatasetEntry::stored(std::string cid, std::string name, std::string schema_ref,
                                             std::vector<std::string> data_urls,
@@ -89,27 +86,20 @@ std::vector<HashField> encode_entry_fields(const LocalDatasetEntry& e) {
   return f;
 }
 
-LocalDatasetEntry decode_entry_fields(std::span<const HashField> fields) {
-  const std::string* name = nullptr;
-  const std::string* schema_ref = nullptr;
-  const std::string* urls = nullptr;
-  const std::string* cid = nullptr;
-  const std::string* metadata = nullptr;
-  const std::string* legacy = nullptr;
+const std::string* find_field(std::span<const HashField> fields, std::string_view name) noexcept {
   for (const auto& [k, v] : fields) {
-    if (k == "name")
-      name = &v;
-    else if (k == "schema_ref")
-      schema_ref = &v;
-    else if (k == "data_urls")
-      urls = &v;
-    else if (k == "cid")
-      cid = &v;
-    else if (k == "metadata")
-      metadata = &v;
-    else if (k == "legacy_uuid")
-      legacy = &v;
+    if (k == name) return &v;
   }
+  return nullptr;
+}
+
+LocalDatasetEntry decode_entry_fields(std::span<const HashField> fields) {
+  const std::string* name = find_field(fields, "name");
+  const std::string* schema_ref = find_field(fields, "schema_ref");
+  const std::string* urls = find_field(fields, "data_urls");
+  const std::string* cid = find_field(fields, "cid");
+  const std::string* metadata = find_field(fields, "metadata");
+  const std::string* legacy = find_field(fields, "legacy_uuid");
   if (name == nullptr) throw DecodeError("name", "the field is missing", std::nullopt);
   if (schema_ref == nullptr) throw DecodeError("schema_ref", "the field is missing", std::nullopt);
   if (urls == nullptr) throw DecodeError("data_urls", "the field is missing", std::nullopt);

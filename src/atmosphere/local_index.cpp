@@ -87,15 +87,21 @@ asio::awaitable<void> LocalIndex::add_entries(std::vector<LocalDatasetEntry> ent
   co_await store_->put_entries(stored);
 }
 
+LocalDatasetEntry LocalIndex::decode_stored(const detail::StoredEntry& s, const char* operation) const {
+  const std::string key = std::string(kEntryPrefix) + s.cid;
+  if (!s.error.empty())
+    throw LocalIndexError(operation, std::string(store_->backend()), key + ": " + s.error);
+  try {
+    return detail::decode_entry_fields(s.fields);
+  } catch (const DecodeError& e) {
+    throw LocalIndexError(operation, std::string(store_->backend()), key + " cannot be read: " + e.what());
+  }
+}
+
 asio::awaitable<LocalDatasetEntry> LocalIndex::get_entry(std::string cid) {
   std::optional<detail::StoredEntry> s = co_await store_->get_entry(cid);
   if (!s) throw NotFound("dataset", cid, "LocalDatasetEntry not found: " + cid);
-  try {
-    co_return detail::decode_entry_fields(s->fields);
-  } catch (const DecodeError& e) {
-    throw LocalIndexError("get", std::string(store_->backend()),
-                          std::string(kEntryPrefix) + cid + " cannot be read: " + e.what());
-  }
+  co_return decode_stored(*s, "get");
 }
 
 asio::awaitable<LocalDatasetEntry> LocalIndex::get_entry_by_name(std::string name) {
@@ -170,12 +176,16 @@ asio::awaitable<IndexEntry> LocalIndex::do_insert_dataset(std::vector<std::strin
   co_return co_await add_entry(std::move(entry));
 }
 
-asio::awaitable<IndexEntry> LocalIndex::do_get_dataset(std::string ref_or_name) {
-  if (looks_like_cid(ref_or_name)) {
-    std::optional<detail::StoredEntry> s = co_await store_->get_entry(ref_or_name);
-    if (s) co_return co_await get_entry(std::move(ref_or_name));
+asio::awaitable<LocalDatasetEntry> LocalIndex::find(std::string cid_or_name) {
+  if (looks_like_cid(cid_or_name)) {
+    std::optional<detail::StoredEntry> s = co_await store_->get_entry(cid_or_name);
+    if (s) co_return decode_stored(*s, "get");
   }
-  co_return co_await get_entry_by_name(std::move(ref_or_name));
+  co_return co_await get_entry_by_name(std::move(cid_or_name));
+}
+
+asio::awaitable<IndexEntry> LocalIndex::do_get_dataset(std::string ref_or_name) {
+  co_return co_await find(std::move(ref_or_name));
 }
 
 asio::awaitable<std::vector<IndexEntry>> LocalIndex::do_list_datasets() {

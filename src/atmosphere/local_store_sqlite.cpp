@@ -93,23 +93,11 @@ class SqliteStore final : public LocalStore {
       const std::int64_t t = now_us();
       for (const StoredEntry& e : entries) {
         auto& s = upsert_.use();
-        const std::string* name = nullptr;
-        const std::string* ref = nullptr;
-        const std::string* urls = nullptr;
-        const std::string* meta = nullptr;
-        const std::string* legacy = nullptr;
-        for (const auto& [k, v] : e.fields) {
-          if (k == "name")
-            name = &v;
-          else if (k == "schema_ref")
-            ref = &v;
-          else if (k == "data_urls")
-            urls = &v;
-          else if (k == "metadata")
-            meta = &v;
-          else if (k == "legacy_uuid")
-            legacy = &v;
-        }
+        const std::string* name = find_field(e.fields, "name");
+        const std::string* ref = find_field(e.fields, "schema_ref");
+        const std::string* urls = find_field(e.fields, "data_urls");
+        const std::string* meta = find_field(e.fields, "metadata");
+        const std::string* legacy = find_field(e.fields, "legacy_uuid");
         s.bind(e.cid).bind(name ? *name : "").bind(ref ? *ref : "").bind_blob(urls ? *urls : "");
         meta ? s.bind_blob(*meta) : s.bind_null();
         legacy ? s.bind(*legacy) : s.bind_null();

@@ -39,7 +39,9 @@ constexpr const char* kPromoteUsage =
 
 constexpr std::size_t kMaxSchemaFileBytes = 4 * 1024 * 1024;
 
-LocalIndexConfig index_config(const ParsedArgs& p) {
+// The index the options (else the environment) name; entries a listing
+// skips or corrects become warnings on `err`.
+LocalIndexConfig index_config(const ParsedArgs& p, std::ostream& err) {
   LocalIndexConfig c = LocalIndexConfig::from_environment();
   if (p.value("--redis") && p.value("--db")) throw UsageError("give --redis or --db, not both");
   if (auto r = p.value("--redis")) {
@@ -48,21 +50,11 @@ LocalIndexConfig index_config(const ParsedArgs& p) {
     c.redis_url.clear();
     c.path = *d;
   }
+  c.on_problem = [&err](const std::string& key, const std::string& problem) {
+    print_warning(err, key + ": " + problem);
+  };
   return c;
 }
-
-class Warnings {
- public:
-  explicit Warnings(std::ostream& err) : err_(&err) {}
-  void attach(LocalIndexConfig& c) {
-    c.on_problem = [err = err_](const std::string& key, const std::string& problem) {
-      print_warning(*err, key + ": " + problem);
-    };
-  }
-
- private:
-  std::ostream* err_;
-};
 
 json::object entry_json(const atmosphere::IndexEntry& e) {
   json::object o;
@@ -84,10 +76,7 @@ std::string joined(const std::vector<std::string>& v) {
 
 int local_ls(const ParsedArgs& p, std::ostream& out, std::ostream& err) {
   asio::io_context io;
-  LocalIndexConfig c = index_config(p);
-  Warnings w(err);
-  w.attach(c);
-  LocalIndex index(io.get_executor(), std::move(c));
+  LocalIndex index(io.get_executor(), index_config(p, err));
   auto entries = run_blocking(io, index.entries());
   for (const auto& e : entries) {
     if (p.flag("--json")) {
@@ -103,10 +92,7 @@ int local_ls(const ParsedArgs& p, std::ostream& out, std::ostream& err) {
 int local_show(const ParsedArgs& p, std::ostream& out, std::ostream& err) {
   if (p.positional.size() != 2) throw UsageError("give exactly one NAME_OR_CID");
   asio::io_context io;
-  LocalIndexConfig c = index_config(p);
-  Warnings w(err);
-  w.attach(c);
-  LocalIndex index(io.get_executor(), std::move(c));
+  LocalIndex index(io.get_executor(), index_config(p, err));
   atmosphere::Index& i = index;
   atmosphere::IndexEntry e = run_blocking(io, i.get_dataset(p.positional[1]));
   out << (p.flag("--json") ? json::serialize(entry_json(e)) : pretty_json(entry_json(e))) << "\n";
@@ -115,10 +101,7 @@ int local_show(const ParsedArgs& p, std::ostream& out, std::ostream& err) {
 
 int local_schemas(const ParsedArgs& p, std::ostream& out, std::ostream& err) {
   asio::io_context io;
-  LocalIndexConfig c = index_config(p);
-  Warnings w(err);
-  w.attach(c);
-  LocalIndex index(io.get_executor(), std::move(c));
+  LocalIndex index(io.get_executor(), index_config(p, err));
   atmosphere::Index& i = index;
   auto schemas = run_blocking(io, i.list_schemas());
   for (const auto& s : schemas) {
@@ -150,10 +133,7 @@ int local_insert(const ParsedArgs& p, std::ostream& out, std::ostream& err) {
     metadata = std::move(v.as_object());
   }
   asio::io_context io;
-  LocalIndexConfig c = index_config(p);
-  Warnings w(err);
-  w.attach(c);
-  LocalIndex index(io.get_executor(), std::move(c));
+  LocalIndex index(io.get_executor(), index_config(p, err));
   std::string ref;
   if (has_ref) {
     ref = *p.value("--schema-ref");
@@ -211,13 +191,8 @@ int run_promote(const std::vector<std::string>& args, std::ostream& out, std::os
     }
     if (p.positional.size() != 1) throw UsageError("give exactly one NAME_OR_CID of a local entry");
     Connection c(err);
-    LocalIndexConfig lc = index_config(p);
-    Warnings w(err);
-    w.attach(lc);
-    LocalIndex local(c.io().get_executor(), std::move(lc));
-    atmosphere::Index& li = local;
-    atmosphere::IndexEntry found = c.run(li.get_dataset(p.positional[0]));
-    LocalDatasetEntry entry = c.run(local.get_entry(found.ref()));
+    LocalIndex local(c.io().get_executor(), index_config(p, err));
+    LocalDatasetEntry entry = c.run(local.find(p.positional[0]));
     atmosphere::AtmosphereIndex atm(c.logged_in());
     atmosphere::PromoteOptions o;
     o.name = p.value_or("--name", "");

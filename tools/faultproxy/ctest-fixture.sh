@@ -17,18 +17,11 @@ if [[ -z "$cmd" || -z "$run" ]]; then
 fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PYTHON=${PYTHON:-$(command -v python3 || echo /usr/bin/python3)}
+# shellcheck source=../fixture-lib.sh
+source "$here/../fixture-lib.sh"
 
 stop() {
-  if [[ -f "$run/faultproxy.pid" ]]; then
-    local pid
-    pid=$(cat "$run/faultproxy.pid" 2>/dev/null || true)
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -f "$run/faultproxy.pid"
-  fi
+  stop_pidfile "$run/faultproxy.pid"
   rm -f "$run/url"
 }
 

@@ -16,22 +16,11 @@ if [[ -z "$cmd" || -z "$run" ]]; then
   exit 2
 fi
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+# shellcheck source=../fixture-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../fixture-lib.sh"
 
 stop() {
-  if [[ -f "$run/nginx.pid" ]]; then
-    local pid
-    pid=$(cat "$run/nginx.pid" 2>/dev/null || true)
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-      kill -QUIT "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -f "$run/nginx.pid"
-  fi
-}
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  stop_pidfile "$run/nginx.pid" QUIT
 }
 
 make_tls() {

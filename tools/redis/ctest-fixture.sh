@@ -16,28 +16,13 @@ if [[ -z "$cmd" || -z "$run" ]]; then
 fi
 REDIS=${REDIS_SERVER:-$(command -v redis-server || echo /usr/bin/redis-server)}
 PASSWORD=secret
-
-stop_one() {
-  local pidfile=$1
-  [[ -f "$pidfile" ]] || return 0
-  local pid
-  pid=$(cat "$pidfile" 2>/dev/null || true)
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pidfile"
-}
+# shellcheck source=../fixture-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../fixture-lib.sh"
 
 stop() {
-  stop_one "$run/redis.pid"
-  stop_one "$run/redis-auth.pid"
+  stop_pidfile "$run/redis.pid"
+  stop_pidfile "$run/redis-auth.pid"
   rm -f "$run/url" "$run/auth_url"
-}
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
 # start_one <name> <port> [extra redis-server args…]: daemonized, waits
@@ -56,7 +41,7 @@ start_one() {
     fi
     sleep 0.05
   done
-  stop_one "$run/$name.pid"
+  stop_pidfile "$run/$name.pid"
   return 1
 }
 
@@ -75,7 +60,7 @@ case "$cmd" in
           ok=1
           break
         fi
-        stop_one "$run/redis.pid"
+        stop_pidfile "$run/redis.pid"
       fi
       echo "redis start attempt $attempt failed, retrying" >&2
     done

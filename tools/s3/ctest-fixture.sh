@@ -20,19 +20,12 @@ fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 proxy_fixture="$here/../faultproxy/ctest-fixture.sh"
 NODE=${NODE:-$(command -v node || echo /usr/bin/node)}
+# shellcheck source=../fixture-lib.sh
+source "$here/../fixture-lib.sh"
 
 stop() {
   if [[ -x "$proxy_fixture" && -d "$run/faultproxy" ]]; then "$proxy_fixture" stop "$run/faultproxy" || true; fi
-  if [[ -f "$run/s3.pid" ]]; then
-    local pid
-    pid=$(cat "$run/s3.pid" 2>/dev/null || true)
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -f "$run/s3.pid"
-  fi
+  stop_pidfile "$run/s3.pid"
   rm -f "$run/url"
 }
 

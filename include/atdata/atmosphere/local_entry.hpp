@@ -59,6 +59,9 @@ using HashField = std::pair<std::string, std::string>;
 // legacy_uuid when present.
 std::vector<HashField> encode_entry_fields(const LocalDatasetEntry& entry);
 
+// The value of the field `name`, or null when there is none.
+const std::string* find_field(std::span<const HashField> fields, std::string_view name) noexcept;
+
 // The inverse: fields in any order, unknown ones ignored, an absent `cid`
 // recomputed from the content (as Python does). Throws atdata::DecodeError naming the field that is missing
 // or malformed (listings skip and report such entries).

@@ -32,7 +32,8 @@ namespace atdata::atmosphere {
 
 namespace detail {
 class LocalStore;
-}
+struct StoredEntry;
+}  // namespace detail
 
 // Not an aggregate (see docs/gcc12.md).
 class LocalIndexConfig : public atdata::detail::ChainedOptions<LocalIndexConfig> {
@@ -88,6 +89,8 @@ class LocalIndex final : public Index {
   // Throws NotFound ("No entry with name: <name>") or, when several entries
   // share the name, InvalidArgument listing their CIDs.
   boost::asio::awaitable<LocalDatasetEntry> get_entry_by_name(std::string name);
+  // By CID, else by name (as get_dataset, with the richer entry).
+  boost::asio::awaitable<LocalDatasetEntry> find(std::string cid_or_name);
   // Every entry, each once, sorted by name then CID (Redis' SCAN order is
   // arbitrary); undecodable ones are skipped and reported (on_problem).
   boost::asio::awaitable<std::vector<LocalDatasetEntry>> entries();
@@ -110,6 +113,8 @@ class LocalIndex final : public Index {
   boost::asio::awaitable<std::vector<IndexedSchema>> do_list_schemas() override;
   boost::asio::awaitable<std::shared_ptr<const SampleSchema>> do_decode_schema(std::string ref) override;
 
+  // Throws LocalIndexError naming the key when the stored entry cannot be read.
+  LocalDatasetEntry decode_stored(const detail::StoredEntry& s, const char* operation) const;
   void skip(const std::string& key, const std::string& problem);
   void report(const std::string& key, const std::string& problem);
 
@@ -117,11 +122,5 @@ class LocalIndex final : public Index {
   std::unique_ptr<detail::LocalStore> store_;
   std::size_t skipped_ = 0;
 };
-
-namespace detail {
-// The backends (src/atmosphere/local_store_*.cpp).
-std::unique_ptr<LocalStore> open_sqlite_store(const LocalIndexConfig& config);
-std::unique_ptr<LocalStore> open_redis_store(boost::asio::any_io_executor ex, const LocalIndexConfig& config);
-}  // namespace detail
 
 }  // namespace atdata::atmosphere

@@ -3,6 +3,7 @@
 // keyspace) or SQLite. Stores move raw hash fields and JSON text; encoding
 // and every check live in LocalIndex, so both backends behave alike.
 
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -10,9 +11,14 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include "atdata/atmosphere/local_entry.hpp"
+
+namespace atdata::atmosphere {
+class LocalIndexConfig;
+}
 
 namespace atdata::atmosphere::detail {
 
@@ -45,5 +51,9 @@ class LocalStore {
   virtual boost::asio::awaitable<std::optional<std::string>> get_schema(std::string key) = 0;
   virtual boost::asio::awaitable<std::vector<StoredSchema>> all_schemas() = 0;
 };
+
+// The backends (src/atmosphere/local_store_*.cpp).
+std::unique_ptr<LocalStore> open_sqlite_store(const LocalIndexConfig& config);
+std::unique_ptr<LocalStore> open_redis_store(boost::asio::any_io_executor ex, const LocalIndexConfig& config);
 
 }  // namespace atdata::atmosphere::detail
