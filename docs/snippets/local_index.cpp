@@ -1,10 +1,14 @@
-// The C++ blocks of docs/local-index.md, compiled and run: the local index in
-// SQLite and in the Redis fixture's server, code written against `Index`
-// run on both kinds of index, and promotion to the real PDS.
+// The C++ blocks of docs/local-index.md and docs/s3.md, compiled and run: the
+// local index in SQLite and in the Redis fixture's server, code written
+// against `Index` run on both kinds of index, promotion to the real PDS, and
+// shards written to and read from the S3 fixture's server.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -24,6 +28,56 @@ struct ImageSample {
 BOOST_DESCRIBE_STRUCT(ImageSample, (), (image, label))
 
 namespace {
+
+struct Row {
+  std::int64_t id = 0;
+  std::string text;
+};
+BOOST_DESCRIBE_STRUCT(Row, (), (id, text))
+
+std::string line_of(const std::string& path) {
+  std::ifstream in(path);
+  std::string s;
+  std::getline(in, s);
+  return s;
+}
+
+// The S3 fixture's server and key pair, exported the way a user's shell
+// would (the docs' code reads the environment).
+void export_s3_environment() {
+  const std::string dir = snippet::env("ATDATA_S3_RUN_DIR");
+  ::setenv("AWS_ENDPOINT_URL", line_of(dir + "/url").c_str(), 1);
+  ::setenv("AWS_ACCESS_KEY_ID", line_of(dir + "/access_key").c_str(), 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", line_of(dir + "/secret_key").c_str(), 1);
+}
+
+void s3_demo() {
+  export_s3_environment();
+  const std::string bucket = line_of(snippet::env("ATDATA_S3_RUN_DIR") + "/bucket");
+  const std::string prefix = "s3://" + bucket + "/snippet-" + std::to_string(::getpid());
+  // [snippet s3-write-read]
+  // Credentials and endpoint from the environment (AWS_ACCESS_KEY_ID,
+  // AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL for an S3-compatible store, …).
+  atdata::net::S3Config s3 = atdata::net::S3Config::from_environment();
+
+  // Shards go to disk, then each is uploaded as soon as it is closed.
+  atdata::ShardWriterOptions shards;
+  shards.maxcount = 100;
+  std::vector<std::string> urls = atdata::write_shards_to_s3(
+      s3, prefix + "/rows",
+      [](atdata::ShardWriter& w) {
+        for (int i = 0; i < 250; ++i) atdata::write_sample(w, Row{i, "row " + std::to_string(i)});
+      },
+      shards);
+  // urls: s3://…/rows/data--<uuid4>--000000.tar, …000001.tar, …000002.tar
+
+  // Read back like any other URL (open_shard signs with the same environment).
+  atdata::Dataset<Row> ds(urls[0] + "::" + urls[1] + "::" + urls[2]);
+  std::int64_t n = 0;
+  for (const auto& batch : ds.ordered(64)) n += static_cast<std::int64_t>(batch.size());
+  // [end s3-write-read]
+  snippet::check(urls.size() == 3 && n == 250, "250 rows through S3");
+}
 
 std::string redis_url() {
   std::ifstream in(snippet::env("ATDATA_REDIS_RUN_DIR") + "/url");
@@ -98,6 +152,7 @@ asio::awaitable<void> demo(asio::io_context& io) {
 int main() {
   return snippet::run("local_index", [] {
     snippet::ScratchDir dir;
+    s3_demo();
     asio::io_context io;
     atdata::run_blocking(io, demo(io));
   });

@@ -3,18 +3,22 @@
 // round trips, listings with continuation tokens, multipart uploads, a 20 MiB
 // object streamed through open_s3_source, shards written with ShardWriter and
 // S3ShardUploader then read back by s3:// URL through Dataset, presigned
-// URLs, the errors (a wrong secret, a missing key), and a transfer reset by
-// the fault proxy resumed with a freshly signed Range request.
+// URLs, the errors (a wrong secret, a missing key), a transfer reset by the
+// fault proxy resumed with a freshly signed Range request, and `atdata cat`
+// of an s3:// shard with credentials from the environment.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -336,6 +340,64 @@ TEST_F(S3Storage, BlockingWriteShardsToS3) {
   }
   EXPECT_EQ(labels, (std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6}));
 }
+
+#ifdef ATDATA_CLI_BINARY
+struct CliResult {
+  int status = -1;
+  std::string output;  // stdout and stderr
+};
+
+// The installed CLI as a user runs it: S3 settings from the environment.
+CliResult run_cli(const std::string& env, const std::string& args) {
+  const std::string cmd = env + " " + ATDATA_CLI_BINARY + " " + args + " 2>&1";
+  CliResult r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  const int st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+TEST_F(S3Storage, AtdataCatReadsAnS3ShardAndAWrongSecretIsAClear403) {
+  std::vector<std::string> urls =
+      write_shards_to_s3(config(), "s3://" + bucket_ + "/" + prefix_, [](ShardWriter& w) {
+        for (std::int64_t i = 0; i < 3; ++i) {
+          std::vector<float> v = row(i, 2);
+          write_sample(w, FeatureRow{NDArray::from_span<float>(v), i}, "s" + std::to_string(i));
+        }
+      });
+  ASSERT_EQ(urls.size(), 1u);
+  const std::string env = "AWS_ENDPOINT_URL='" + endpoint_ + "' AWS_ACCESS_KEY_ID='" + creds_.access_key_id +
+                          "' AWS_SECRET_ACCESS_KEY='" + creds_.secret_access_key + "'";
+  CliResult ok = run_cli(env, "cat '" + urls[0] + "'");
+  ASSERT_EQ(ok.status, 0) << ok.output;
+  std::istringstream lines(ok.output);
+  std::string line;
+  std::vector<std::string> got;
+  while (std::getline(lines, line)) got.push_back(line);
+  ASSERT_EQ(got.size(), 3u) << ok.output;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const boost::json::object o = boost::json::parse(got[i]).as_object();
+    EXPECT_EQ(o.at("__key__").as_string(), "s" + std::to_string(i));
+    EXPECT_EQ(o.at("label").to_number<std::int64_t>(), static_cast<std::int64_t>(i));
+    EXPECT_EQ(o.at("features").at("data").at(1).to_number<double>(), static_cast<double>(i) + 0.25);
+  }
+
+  const auto t0 = steady_clock::now();
+  const std::string wrong = "AWS_ENDPOINT_URL='" + endpoint_ + "' AWS_ACCESS_KEY_ID='" +
+                            creds_.access_key_id + "' AWS_SECRET_ACCESS_KEY='not-the-secret'";
+  CliResult bad = run_cli(wrong, "cat '" + urls[0] + "'");
+  EXPECT_NE(bad.status, 0) << bad.output;
+  EXPECT_NE(bad.output.find("403"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("SignatureDoesNotMatch"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find(urls[0]), std::string::npos) << bad.output;  // bucket and key
+  EXPECT_EQ(bad.output.find("not-the-secret"), std::string::npos) << bad.output;
+  EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(10));
+}
+#endif
 
 // tools/faultproxy between client and server cuts the body with a TCP reset;
 // the source resumes with Range, and that request is signed afresh (the proxy
