@@ -12,6 +12,13 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy clang libclang-rt-14-dev
 )
+if [[ "${ATDATA_WITH_PYTHON:-1}" == 1 ]]; then
+  # The Python package atdata_cpp (python/): pybind11 and the interpreter's
+  # headers to build it; numpy, torch, pytest and msgpack to test and
+  # benchmark it; venv, pip, setuptools and wheel for `pip install .`.
+  pkgs+=(python3-dev pybind11-dev python3-numpy python3-torch python3-pytest python3-msgpack
+         python3-venv python3-pip python3-setuptools python3-wheel)
+fi
 if [[ "${ATDATA_WITH_SERVERS:-1}" == 1 ]]; then
   # nginx is the HTTP origin for shard streaming tests; redis-server backs the
   # local index tests; node/npm run the PDS and the S3 server.
