@@ -9,8 +9,9 @@
 #      1,000 samples → WebDataset shard → publish schema → insert dataset record →
 #      list datasets → decode_schema → load the dataset back in batches of 32;
 #   6. prints the first samples of the shard with `atdata cat`, then serves shards from
-#      nginx on loopback and loads them back through the prefetching pipeline with
-#      `atdata load` (progress bar, then the summary line);
+#      nginx on loopback, loads them back through the prefetching pipeline with
+#      `atdata load` (progress bar, then the summary line), and reads them again from
+#      Python (atdata_cpp, then a PyTorch DataLoader with two workers);
 #   7. bulk-publishes 500 more dataset records with `atdata publish-records` (progress
 #      bar, then a re-run that writes nothing: resumable) and lists them with `atdata ls`;
 #   8. queries the catalogue the watcher kept with `atdata search`;
@@ -26,7 +27,7 @@ bash tools/pds/install.sh
 
 dir=${ATDATA_BUILD_DIR:-build}
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build "$dir" -j "$(nproc)" --target example_complete_example atdata_cli
+cmake --build "$dir" -j "$(nproc)" --target example_complete_example atdata_cli $(grep -q "^_atdata_cpp:" <(cmake --build "$dir" --target help 2>/dev/null) && echo _atdata_cpp)
 
 run="$root/$dir/demo-pds"
 web="$root/$dir/demo-nginx"
@@ -63,6 +64,10 @@ bash tools/nginx/ctest-fixture.sh start "$web" >/dev/null
 mkdir -p "$web/www/demo"
 for i in $(seq -f '%06g' 0 15); do ln -sf "$shard" "$web/www/demo/data-$i.tar"; done
 "$dir/src/cli/atdata" load "$(cat "$web/url")/demo/data-{000000..000015}.tar" --batch-size 32 --in-flight 4
+if [[ -d "$dir/python/atdata_cpp" ]]; then
+  echo "== from Python: atdata_cpp reads the same 16 shards, then a PyTorch DataLoader with 2 workers"
+  PYTHONPATH="$dir/python" /usr/bin/python3 examples/python_demo.py "$(cat "$web/url")/demo/data-{000000..000015}.tar"
+fi
 echo "== atdata publish-records: 500 dataset records in applyWrites batches"
 "$dir/src/cli/atdata" ls --schemas >"$work/schemas.tsv"
 schema=$(head -n 1 "$work/schemas.tsv" | cut -f 1)
