@@ -6,12 +6,12 @@
 #include <boost/asio/io_context.hpp>
 #include <mutex>
 
-#include "common.hpp"
 #include "atdata/atmosphere/dataset_loader.hpp"
 #include "atdata/atmosphere/index.hpp"
-#include "atdata/dataset/dataset.hpp"
 #include "atdata/atproto/atmosphere_client.hpp"
+#include "atdata/dataset/dataset.hpp"
 #include "atdata/io/blocking.hpp"
+#include "common.hpp"
 
 namespace atdata::python {
 namespace {
@@ -77,9 +77,9 @@ py::dict schema_listed_to_py(const am::Listed<am::SchemaRecord>& l) {
 }
 
 am::DatasetPublishOptions publish_options(std::string name, const std::string& schema_ref,
-                                          const std::string& description, const std::vector<std::string>& tags,
-                                          const std::string& license, const py::object& metadata,
-                                          const std::string& metadata_url) {
+                                          const std::string& description,
+                                          const std::vector<std::string>& tags, const std::string& license,
+                                          const py::object& metadata, const std::string& metadata_url) {
   am::DatasetPublishOptions o(std::move(name));
   o.schema_ref = schema_ref;
   o.description = description;
@@ -103,7 +103,9 @@ void init_atmosphere(py::module_& m) {
           py::arg("identifier"), py::arg("password"))
       .def(
           "login_with_session",
-          [](Client& c, std::string s) { c.run([&] { return c.client().login_with_session(std::move(s)); }); },
+          [](Client& c, std::string s) {
+            c.run([&] { return c.client().login_with_session(std::move(s)); });
+          },
           py::arg("session"))
       .def("export_session", [](Client& c) { return c.client().export_session(); })
       .def("logout", [](Client& c) { c.client().logout(); })
@@ -114,7 +116,9 @@ void init_atmosphere(py::module_& m) {
       .def(
           "get_record",
           [](Client& c, std::string repo, std::string collection, std::string rkey) {
-            auto r = c.run([&] { return c.client().get_record(std::move(repo), std::move(collection), std::move(rkey)); });
+            auto r = c.run([&] {
+              return c.client().get_record(std::move(repo), std::move(collection), std::move(rkey));
+            });
             py::dict d;
             d["uri"] = r.uri;
             d["cid"] = r.cid;
@@ -132,19 +136,23 @@ void init_atmosphere(py::module_& m) {
             o.description = std::move(description);
             if (!metadata.is_none()) o.metadata = py_to_json(metadata).as_object();
             SampleSchema s(schema->name(), schema->fields(), o.version);
-            auto uri = c.run([&] { return c.index().schema_publisher().publish(std::move(s), std::move(o)); });
+            auto uri =
+                c.run([&] { return c.index().schema_publisher().publish(std::move(s), std::move(o)); });
             return uri.str();
           },
           py::arg("schema"), py::arg("version"), py::arg("description"), py::arg("metadata"))
       .def(
           "insert_dataset",
           [](Client& c, std::vector<std::string> urls, std::shared_ptr<SampleSchema> schema, std::string name,
-             const std::string& schema_ref, const std::string& description, const std::vector<std::string>& tags,
-             const std::string& license, const py::object& metadata, const std::string& metadata_url) {
-            auto o = publish_options(std::move(name), schema_ref, description, tags, license, metadata, metadata_url);
+             const std::string& schema_ref, const std::string& description,
+             const std::vector<std::string>& tags, const std::string& license, const py::object& metadata,
+             const std::string& metadata_url) {
+            auto o = publish_options(std::move(name), schema_ref, description, tags, license, metadata,
+                                     metadata_url);
             std::optional<SampleSchema> s;
             if (schema) s = *schema;
-            auto e = c.run([&] { return c.index().insert_dataset_urls(std::move(urls), std::move(o), std::move(s)); });
+            auto e = c.run(
+                [&] { return c.index().insert_dataset_urls(std::move(urls), std::move(o), std::move(s)); });
             return entry_to_py(e);
           },
           py::arg("urls"), py::arg("schema"), py::arg("name"), py::arg("schema_ref"), py::arg("description"),
@@ -156,8 +164,8 @@ void init_atmosphere(py::module_& m) {
              const py::object& metadata) {
             auto o = publish_options(std::move(name), schema_ref, description, tags, license, metadata, "");
             auto uri = c.run([&] {
-              return c.index().dataset_publisher().publish_with_blob_files(std::move(paths), am::AtUri(schema_ref),
-                                                                           std::move(o));
+              return c.index().dataset_publisher().publish_with_blob_files(
+                  std::move(paths), am::AtUri(schema_ref), std::move(o));
             });
             return uri.str();
           },

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <vector>
 
-#include "common.hpp"
 #include "atdata/error.hpp"
+#include "common.hpp"
 
 namespace atdata::python {
 
@@ -35,7 +35,8 @@ NDArray numpy_to_ndarray(const py::array& in) {
   const std::string descr = py::str(a.dtype().attr("str"));
   std::vector<std::int64_t> shape(a.shape(), a.shape() + a.ndim());
   const auto* p = static_cast<const std::byte*>(a.data());
-  return NDArray::copy_of(Dtype::parse(descr), shape, std::span<const std::byte>(p, static_cast<std::size_t>(a.nbytes())));
+  return NDArray::copy_of(Dtype::parse(descr), shape,
+                          std::span<const std::byte>(p, static_cast<std::size_t>(a.nbytes())));
 }
 
 py::object value_to_py(const Value& v) {
@@ -103,7 +104,8 @@ Value py_to_value(const py::handle& h) {
   if (PyDict_Check(h.ptr())) {
     Map out;
     for (auto [k, e] : py::reinterpret_borrow<py::dict>(h)) {
-      if (!PyUnicode_Check(k.ptr())) throw TypeError("map keys must be str, not " + std::string(py::str(k.get_type())));
+      if (!PyUnicode_Check(k.ptr()))
+        throw TypeError("map keys must be str, not " + std::string(py::str(k.get_type())));
       out.emplace_back(k.cast<std::string>(), py_to_value(e));
     }
     return Value(std::move(out));
@@ -145,8 +147,10 @@ FieldType type_from_py(const py::handle& h, const std::string& field) {
   if (PyTuple_Check(h.ptr()) && py::len(h) == 2) {
     auto t = py::reinterpret_borrow<py::tuple>(h);
     const auto tag = t[0].cast<std::string>();
-    if (tag == "ndarray") return FieldType::ndarray(t[1].is_none() ? std::string("float32") : t[1].cast<std::string>());
-    if (tag == "list") return t[1].is_none() ? FieldType::list_of_any() : FieldType::list(type_from_py(t[1], field));
+    if (tag == "ndarray")
+      return FieldType::ndarray(t[1].is_none() ? std::string("float32") : t[1].cast<std::string>());
+    if (tag == "list")
+      return t[1].is_none() ? FieldType::list_of_any() : FieldType::list(type_from_py(t[1], field));
   }
   throw SchemaError(field, "bad field type description " + std::string(py::repr(h)));
 }

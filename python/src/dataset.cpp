@@ -5,12 +5,12 @@
 #include <optional>
 #include <variant>
 
-#include "common.hpp"
 #include "atdata/atmosphere/schema_mapping.hpp"
 #include "atdata/atmosphere/schema_record.hpp"
 #include "atdata/dataset/dataset.hpp"
 #include "atdata/dataset/shard_cache.hpp"
 #include "atdata/error.hpp"
+#include "common.hpp"
 
 namespace atdata::python {
 namespace {
@@ -199,11 +199,13 @@ struct PyPrefetch {
 
 std::unique_ptr<DynamicDataset> make_dataset(std::string url, SchemaPtr schema, std::size_t rank,
                                              std::size_t world_size, const PyPrefetch& p,
-                                             std::optional<std::string> cache_dir, std::uint64_t cache_max_bytes,
+                                             std::optional<std::string> cache_dir,
+                                             std::uint64_t cache_max_bytes,
                                              std::optional<std::string> metadata_url) {
   if (world_size == 0) throw InvalidArgument("world_size must be at least 1");
   if (rank >= world_size) {
-    throw InvalidArgument("rank " + std::to_string(rank) + " is not below world_size " + std::to_string(world_size));
+    throw InvalidArgument("rank " + std::to_string(rank) + " is not below world_size " +
+                          std::to_string(world_size));
   }
   DatasetOptions o;
   o.rank = rank;
@@ -214,7 +216,9 @@ std::unique_ptr<DynamicDataset> make_dataset(std::string url, SchemaPtr schema, 
   o.prefetch.decode_threads = p.decode_threads;
   o.prefetch.max_retries = p.max_retries;
   o.prefetch.on_shard_error = p.skip_bad_shards ? ShardErrorPolicy::skip : ShardErrorPolicy::raise;
-  if (cache_dir) o.cache = std::make_shared<ShardCache>(ShardCacheOptions().with_dir(*cache_dir).with_max_bytes(cache_max_bytes));
+  if (cache_dir)
+    o.cache = std::make_shared<ShardCache>(
+        ShardCacheOptions().with_dir(*cache_dir).with_max_bytes(cache_max_bytes));
   if (metadata_url) o.metadata_url = *metadata_url;
   return std::make_unique<DynamicDataset>(std::move(url), std::move(schema), std::move(o));
 }
@@ -283,15 +287,18 @@ void init_dataset(py::module_& m) {
                        std::size_t decode_threads, int max_retries, bool skip_bad_shards,
                        std::optional<std::string> cache_dir, std::uint64_t cache_max_bytes,
                        std::optional<std::string> metadata_url) {
-             PyPrefetch p{shards_in_flight, read_ahead_bytes, queue_depth, decode_threads, max_retries, skip_bad_shards};
+             PyPrefetch p{shards_in_flight, read_ahead_bytes, queue_depth,
+                          decode_threads,   max_retries,      skip_bad_shards};
              return make_dataset(std::move(url), std::move(schema), rank, world_size, p, std::move(cache_dir),
                                  cache_max_bytes, std::move(metadata_url));
            }),
-           py::arg("url"), py::arg("schema"), py::arg("rank"), py::arg("world_size"), py::arg("shards_in_flight"),
-           py::arg("read_ahead_bytes"), py::arg("queue_depth"), py::arg("decode_threads"), py::arg("max_retries"),
-           py::arg("skip_bad_shards"), py::arg("cache_dir"), py::arg("cache_max_bytes"), py::arg("metadata_url"))
+           py::arg("url"), py::arg("schema"), py::arg("rank"), py::arg("world_size"),
+           py::arg("shards_in_flight"), py::arg("read_ahead_bytes"), py::arg("queue_depth"),
+           py::arg("decode_threads"), py::arg("max_retries"), py::arg("skip_bad_shards"),
+           py::arg("cache_dir"), py::arg("cache_max_bytes"), py::arg("metadata_url"))
       .def_property_readonly("url", &DynamicDataset::url)
-      .def_property_readonly("schema", [](const DynamicDataset& d) { return std::const_pointer_cast<SampleSchema>(d.schema()); })
+      .def_property_readonly(
+          "schema", [](const DynamicDataset& d) { return std::const_pointer_cast<SampleSchema>(d.schema()); })
       .def("list_shards", &DynamicDataset::list_shards)
       .def("metadata",
            [](const DynamicDataset& d) -> py::object {
@@ -312,8 +319,9 @@ void init_dataset(py::module_& m) {
           py::arg("batch_size"), py::arg("resume"))
       .def(
           "shuffled",
-          [](const DynamicDataset& d, std::size_t buffer_shards, std::size_t buffer_samples, std::uint64_t seed,
-             std::uint64_t epoch, const py::object& batch_size, const py::object& resume) {
+          [](const DynamicDataset& d, std::size_t buffer_shards, std::size_t buffer_samples,
+             std::uint64_t seed, std::uint64_t epoch, const py::object& batch_size,
+             const py::object& resume) {
             ShuffleOptions s{buffer_shards, buffer_samples, seed, epoch};
             auto r = state_from_py(resume);
             if (batch_size.is_none()) return std::make_unique<LoaderBox>(d.shuffled(s, unbatched, r));

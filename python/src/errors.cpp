@@ -1,10 +1,10 @@
 // C++ exceptions → the classes of atdata_cpp.errors, with their fields as
 // attributes. The most derived type is caught first.
 
-#include "common.hpp"
 #include "atdata/error.hpp"
 #include "atdata/net/redis.hpp"
 #include "atdata/net/s3.hpp"
+#include "common.hpp"
 
 namespace atdata::python {
 namespace {
@@ -31,7 +31,8 @@ void translate(std::exception_ptr p) {
     raise("SchemaError", e, py::dict(py::arg("field") = e.field(), py::arg("reason") = e.reason()));
   } catch (const DecodeError& e) {
     raise("DecodeError", e,
-          py::dict(py::arg("field") = e.field(), py::arg("reason") = e.reason(), py::arg("offset") = opt(e.offset())));
+          py::dict(py::arg("field") = e.field(), py::arg("reason") = e.reason(),
+                   py::arg("offset") = opt(e.offset())));
   } catch (const ShardError& e) {
     raise("ShardError", e, py::dict(py::arg("url") = e.url(), py::arg("offset") = e.offset()));
   } catch (const net::S3Error& e) {
@@ -68,9 +69,11 @@ void translate(std::exception_ptr p) {
     raise("NotFound", e, py::dict(py::arg("kind") = e.kind(), py::arg("ref") = e.ref()));
   } catch (const LocalIndexError& e) {
     raise("LocalIndexError", e,
-          py::dict(py::arg("operation") = e.operation(), py::arg("backend") = e.backend(), py::arg("code") = e.code()));
+          py::dict(py::arg("operation") = e.operation(), py::arg("backend") = e.backend(),
+                   py::arg("code") = e.code()));
   } catch (const net::RedisError& e) {
-    raise("RedisError", e, py::dict(py::arg("command") = e.command(), py::arg("server_message") = e.server_message()));
+    raise("RedisError", e,
+          py::dict(py::arg("command") = e.command(), py::arg("server_message") = e.server_message()));
   } catch (const TypeError& e) {
     raise("TypeError", e);
   } catch (const InvalidArgument& e) {
@@ -82,6 +85,8 @@ void translate(std::exception_ptr p) {
 
 }  // namespace
 
-void init_errors(py::module_&) { py::register_exception_translator(&translate); }
+void init_errors(py::module_&) {
+  py::register_exception_translator(&translate);
+}
 
 }  // namespace atdata::python
