@@ -9,10 +9,10 @@
 """
 
 from . import errors
-from ._atdata_cpp import Schema
+from ._atdata_cpp import Catalogue, Schema
 from ._schema import schema_of, type_of
 from .dataset import Dataset, Loader, SampleBatch, packable
 from .errors import Error
 
-__all__ = ["Dataset", "Loader", "SampleBatch", "Schema", "packable", "schema_of", "type_of", "errors", "Error"]
+__all__ = ["Catalogue", "Dataset", "Loader", "SampleBatch", "Schema", "packable", "schema_of", "type_of", "errors", "Error"]
 __version__ = "0.1.0"

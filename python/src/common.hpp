@@ -23,6 +23,7 @@ namespace py = pybind11;
 void init_errors(py::module_& m);
 void init_dataset(py::module_& m);
 void init_atmosphere(py::module_& m);
+void init_catalogue(py::module_& m);
 
 // A numpy array over the NDArray's bytes (no copy); the array's base owns a
 // copy of the NDArray handle, which keeps the storage alive. Read-only unless

@@ -7,4 +7,5 @@ PYBIND11_MODULE(_atdata_cpp, m) {
   atdata::python::init_errors(m);
   atdata::python::init_dataset(m);
   atdata::python::init_atmosphere(m);
+  atdata::python::init_catalogue(m);
 }

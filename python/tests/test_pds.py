@@ -104,3 +104,33 @@ def test_errors_name_the_xrpc_error(client, env):
     assert e.value.error == "RecordNotFound" and e.value.nsid == "com.atproto.repo.getRecord"
     with pytest.raises(errors.AuthError):
         AtmosphereIndex(AtmosphereClient(base_url=env["pds_url"], plc_url=env["plc_url"])).publish_schema(FeatureSample)
+
+
+def test_catalogue_search_over_what_atdata_watch_stored(client, env, tmp_path):
+    import subprocess
+
+    cli = os.environ.get("ATDATA_CLI")
+    if not cli:
+        pytest.skip("needs the atdata CLI (ATDATA_CLI)")
+    index = AtmosphereIndex(client)
+    schema_uri = index.publish_schema(FeatureSample, description="for the catalogue")
+    name = f"py-catalogued-{uuid.uuid4().hex[:8]}"
+    entry = index.insert_dataset(["https://example.com/c-{000000..000003}.tar"], name=name, schema_ref=schema_uri,
+                                 tags=["catalogued"], description="Found by full text")
+    db = tmp_path / "catalogue.db"
+    # --repo fills the catalogue with the account's repository (verified) at start.
+    subprocess.run([cli, "watch", "--host", env["pds_url"], "--db", str(db), "--repo", client.did, "--count", "1"],
+                   check=True, timeout=60, capture_output=True,
+                   env={**os.environ, "ATDATA_PLC_URL": env["plc_url"]})
+    cat = atdata.Catalogue(str(db))
+    assert cat.counts()["datasets"] >= 1 and len(cat) >= 2
+    (hit,) = cat.search(text=name)
+    assert hit["uri"] == entry["uri"] and hit["kind"] == "dataset" and hit["schema_ref"] == schema_uri
+    assert hit["tags"] == ["catalogued"] and hit["did"] == client.did
+    assert entry["uri"] in [e["uri"] for e in cat.search(schema_uri=schema_uri)]
+    assert cat.get(entry["uri"])["name"] == name
+    assert cat.get(entry["uri"].rsplit("/", 1)[0] + "/3zzzzzzzzzzzz") is None
+    with pytest.raises(ValueError, match="kind must be"):
+        cat.search(kind="nope")
+    with pytest.raises(errors.CatalogueError):
+        atdata.Catalogue(str(tmp_path / "missing.db"))  # read-only: never created
