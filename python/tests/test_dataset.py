@@ -197,6 +197,8 @@ def test_one_gigabyte_reads_without_per_sample_python_arrays(tmp_path):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
+        for p in tmp_path.glob("img-*.tar"):  # pytest keeps recent tmp dirs: 1 GB is too much to leave
+            p.unlink()
     assert total == 6800
     # numpy traces the data of arrays it allocates: np.load/np.stack per
     # sample would show tens of MB here; the pipeline's buffers are C++'s.
