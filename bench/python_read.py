@@ -249,7 +249,6 @@ def alloc_report(args):
     there; the pipeline's buffers are C++'s and are not traced."""
     import tracemalloc
 
-    import atdata_cpp
     ds = make_dataset(args)
     array_field = SETS[args.set][1]
     first = next(iter(ds.ordered(batch_size=32)))
