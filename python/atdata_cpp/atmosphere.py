@@ -135,8 +135,4 @@ class AtmosphereIndex:
         if sample_type is None:
             sample_type = self.decode_schema(self.get_dataset(uri)["schema_ref"])
         schema, cls = _schema.resolve(sample_type)
-        ds = Dataset.__new__(Dataset)
-        ds._schema, ds._sample_type = schema, cls
-        ds.url, ds.metadata_url, ds._metadata = str(uri), None, None
-        ds._ds = self._c.load_dataset(str(uri), schema)
-        return ds
+        return Dataset._wrap(self._c.load_dataset(str(uri), schema), schema, cls, str(uri))

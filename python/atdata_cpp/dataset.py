@@ -134,7 +134,14 @@ class Dataset:
             str(url), self._schema, rank, world_size, shards_in_flight, read_ahead_bytes, queue_depth,
             decode_threads, max_retries, skip_bad_shards,
             None if cache_dir is None else str(cache_dir), cache_max_bytes, metadata_url)
-        self._metadata = None
+
+    @classmethod
+    def _wrap(cls, cpp_dataset, schema, sample_class, url):
+        """A Dataset over an already configured C++ dataset (AtmosphereIndex.load_dataset)."""
+        ds = cls.__new__(cls)
+        ds._schema, ds._sample_type = schema, sample_class
+        ds.url, ds.metadata_url, ds._ds = url, None, cpp_dataset
+        return ds
 
     @property
     def sample_type(self):
@@ -158,10 +165,8 @@ class Dataset:
 
     @property
     def metadata(self):
-        """The msgpack map at ``metadata_url``, fetched once; None without one."""
-        if self._metadata is None and self.metadata_url is not None:
-            self._metadata = self._ds.metadata()
-        return self._metadata
+        """The msgpack map at ``metadata_url``, fetched once (the C++ dataset caches it); None without one."""
+        return self._ds.metadata()
 
     def _make_sample(self):
         cls = self._sample_type

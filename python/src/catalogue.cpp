@@ -42,7 +42,8 @@ py::dict entry_to_py(const am::CatalogueEntry& e) {
 }  // namespace
 
 void init_catalogue(py::module_& m) {
-  py::class_<am::Catalogue>(m, "Catalogue", "The discovery catalogue: a SQLite file kept by `atdata watch --db`.")
+  py::class_<am::Catalogue>(m, "Catalogue",
+                            "The discovery catalogue: a SQLite file kept by `atdata watch --db`.")
       .def(py::init([](const std::string& path, bool read_only) {
              am::CatalogueOptions o(path);
              o.read_only = read_only;
@@ -52,8 +53,8 @@ void init_catalogue(py::module_& m) {
       .def(
           "search",
           [](const am::Catalogue& c, std::optional<std::string> text, std::optional<std::string> kind,
-             std::optional<std::string> did, std::optional<std::string> schema_uri, std::optional<std::string> tag,
-             std::optional<std::string> name, std::size_t limit) {
+             std::optional<std::string> did, std::optional<std::string> schema_uri,
+             std::optional<std::string> tag, std::optional<std::string> name, std::size_t limit) {
             am::CatalogueQuery q;
             q.text = std::move(text);
             if (kind) q.kind = kind_of(*kind);

@@ -149,39 +149,22 @@ class LoaderBox {
     return Batch::sample_dict(*item);
   }
 
+  // The loader is only empty inside the destructor.
+  template <class F>
+  auto with_loader(F f) const {
+    if (const auto* b = std::get_if<BatchLoader>(&l_)) return f(*b);
+    return f(std::get<SampleLoader>(l_));
+  }
+
   bool batched() const noexcept { return std::holds_alternative<BatchLoader>(l_); }
   py::dict state() const {
-    return std::visit(
-        [](const auto& l) -> py::dict {
-          if constexpr (std::is_same_v<std::decay_t<decltype(l)>, std::monostate>) {
-            return py::dict();
-          } else {
-            return state_to_py(l.state());
-          }
-        },
-        l_);
+    return with_loader([](const auto& l) { return state_to_py(l.state()); });
   }
   py::dict stats() const {
-    return std::visit(
-        [](const auto& l) -> py::dict {
-          if constexpr (std::is_same_v<std::decay_t<decltype(l)>, std::monostate>) {
-            return py::dict();
-          } else {
-            return stats_to_py(l.stats());
-          }
-        },
-        l_);
+    return with_loader([](const auto& l) { return stats_to_py(l.stats()); });
   }
   std::vector<std::string> shards() const {
-    return std::visit(
-        [](const auto& l) -> std::vector<std::string> {
-          if constexpr (std::is_same_v<std::decay_t<decltype(l)>, std::monostate>) {
-            return {};
-          } else {
-            return l.shards();
-          }
-        },
-        l_);
+    return with_loader([](const auto& l) { return l.shards(); });
   }
 
  private:
